@@ -1,0 +1,1 @@
+"""End-to-end suites: run against real containers started from the catalog."""

@@ -1,0 +1,248 @@
+"""Typed model of the catalog: services, images, ports, env, secret references, resources,
+probes and MCP transports. Field descriptions double as the catalog reference (docs/catalog.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+AbsolutePath = Annotated[str, StringConstraints(pattern=r"^/[^\s]*$")]
+CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")]
+MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]+(ms|s|m|h|d)$")]
+McpTransport = Literal["streamable-http", "sse", "stdio"]
+HttpTransport = Literal["streamable-http", "sse"]
+
+
+def _env_value(value: Any) -> Any:
+    # YAML reads `true` and `3` as bool and int; the process environment only has strings.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _pinned_tag(tag: str) -> str:
+    if tag == "latest":
+        raise ValueError("tag 'latest' is not pinned; use an exact version such as '1.2.3'")
+    return tag
+
+
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Build(Model):
+    """How to build an image locally."""
+
+    dockerfile: str = Field(description="Dockerfile path, relative to the repository root")
+    include: list[str] = Field(
+        min_length=1,
+        description="repository paths copied into the build context (the context holds nothing else)",
+    )
+    args: dict[EnvName, EnvValue] = Field(default_factory=dict, description="extra build arguments")
+
+
+class Image(Model):
+    repository: str = Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    tag: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"), AfterValidator(_pinned_tag)]
+    build: Build | None = Field(default=None, description="absent: the image comes from a registry")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+class Port(Model):
+    name: Name
+    port: int = Field(ge=1, le=65535, description="port the process listens on inside the container")
+
+
+class HttpEndpoint(Model):
+    path: AbsolutePath
+    port: Name = Field(description="name of one of the service's ports")
+
+
+class ResourceList(Model):
+    cpu: CpuQuantity | None = None
+    memory: MemoryQuantity | None = None
+
+
+class Resources(Model):
+    requests: ResourceList = ResourceList()
+    limits: ResourceList = ResourceList()
+
+
+class SecretRef(Model):
+    """Makes a catalog secret available to a service, as a file (preferred) or an env variable."""
+
+    secret: Name
+    file: AbsolutePath | None = None
+    env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> SecretRef:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("give exactly one of 'file' or 'env'")
+        return self
+
+
+class GeneratedFile(Model):
+    """A file the catalog generates (e.g. mcpo's config) mounted into the container."""
+
+    path: AbsolutePath
+    generator: str = Field(description="name of a config generator, e.g. 'mcpo-config'")
+
+
+class Volume(Model):
+    name: Name
+    path: AbsolutePath
+    size: MemoryQuantity = "1Gi"
+
+
+class Security(Model):
+    user: int = Field(default=10001, ge=1, description="non-root uid the process runs as")
+    group: int = Field(default=10001, ge=1)
+    read_only_root_filesystem: bool = True
+    tmpfs: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - a private tmpfs
+
+
+class McpEndpoint(Model):
+    transports: dict[HttpTransport, AbsolutePath] = Field(
+        min_length=1, description="MCP transports the server offers and the path of each; the first is the default"
+    )
+    port: Name | None = Field(default=None, description="port name serving MCP; default: the first port")
+
+
+class StdioServer(Model):
+    """An MCP server the gateway spawns as a child process speaking MCP over stdio."""
+
+    package: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$",
+        description="pinned pip requirement installed into its own venv in the gateway image",
+    )
+    command: list[str] = Field(min_length=1, description="executable (from the package's venv) and arguments")
+
+
+class GatewayRoute(Model):
+    """One mcpo route (/NAME): a catalog MCP server reached over HTTP, or a stdio child process."""
+
+    service: Name | None = None
+    transport: HttpTransport | None = Field(
+        default=None, description="transport to the service; default: its first listed transport"
+    )
+    stdio: StdioServer | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_upstream(self) -> GatewayRoute:
+        if (self.service is None) == (self.stdio is None):
+            raise ValueError("give exactly one of 'service' or 'stdio'")
+        if self.stdio is not None and self.transport is not None:
+            raise ValueError("'transport' applies to 'service' routes only")
+        return self
+
+
+class Gateway(Model):
+    routes: dict[Name, GatewayRoute] = Field(min_length=1)
+
+
+class PrometheusSettings(Model):
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "15s"
+
+
+class ServiceBase(Model):
+    description: str = ""
+    image: Image
+    command: list[str] | None = Field(
+        default=None, min_length=1, description="replaces the image's entrypoint and command"
+    )
+    ports: list[Port] = Field(default_factory=list)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    secrets: list[SecretRef] = Field(default_factory=list)
+    files: list[GeneratedFile] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    resources: Resources = Resources()
+    health: HttpEndpoint | None = None
+    metrics: HttpEndpoint | None = None
+    depends_on: list[Name] = Field(default_factory=list)
+    replicas: int = Field(default=1, ge=0)
+    security: Security = Security()
+
+    def port(self, name: str) -> Port | None:
+        return next((p for p in self.ports if p.name == name), None)
+
+
+class McpServerService(ServiceBase):
+    kind: Literal["mcp-server"]
+    mcp: McpEndpoint
+
+
+class GatewayService(ServiceBase):
+    kind: Literal["gateway"]
+    gateway: Gateway
+
+
+class PrometheusService(ServiceBase):
+    kind: Literal["prometheus"]
+    prometheus: PrometheusSettings = PrometheusSettings()
+
+
+Service = Annotated[McpServerService | GatewayService | PrometheusService, Field(discriminator="kind")]
+SERVICE_KINDS: dict[str, type[ServiceBase]] = {
+    "mcp-server": McpServerService,
+    "gateway": GatewayService,
+    "prometheus": PrometheusService,
+}
+
+
+class SecretSpec(Model):
+    description: str
+    generate: bool = Field(
+        default=False, description="the local runtime may generate a random value when none is given"
+    )
+
+
+class BuildSettings(Model):
+    base_image: str = Field(
+        default="python:3.11-slim-bookworm", description="default base for every Dockerfile (build argument BASE_IMAGE)"
+    )
+
+
+PUBLISH_KEY = re.compile(r"^[a-z][-a-z0-9]*(\.[a-z][-a-z0-9]*)?$")
+PublishKey = Annotated[str, StringConstraints(pattern=PUBLISH_KEY.pattern)]
+
+
+class Catalog(Model):
+    version: Literal[1]
+    environment: str = Field(description="set by the loader from the overlay's file name")
+    build: BuildSettings = BuildSettings()
+    secrets: dict[Name, SecretSpec] = Field(default_factory=dict)
+    services: dict[Name, Service]
+    publish: dict[PublishKey, int] = Field(
+        default_factory=dict, description="local runtime only: 'service' or 'service.port' -> host port on 127.0.0.1"
+    )
+
+    def mcp_servers(self) -> dict[str, McpServerService]:
+        return {n: s for n, s in self.services.items() if isinstance(s, McpServerService)}
+
+    def gateways(self) -> dict[str, GatewayService]:
+        return {n: s for n, s in self.services.items() if isinstance(s, GatewayService)}

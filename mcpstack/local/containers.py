@@ -1,0 +1,93 @@
+"""A catalog service as a testcontainers container: the one way mcpstack starts containers,
+for `mcpstack up` and for the e2e suites alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+
+from mcpstack.local.spec import ContainerSpec
+from mcpstack.quantities import cpu_cores, memory_bytes
+
+# The Ryuk reaper image cannot be pulled without a registry, and a stack started by `mcpstack up`
+# must outlive the process: mcpstack removes its containers itself (by label).
+testcontainers_config.ryuk_disabled = True
+
+LABEL_STACK = "org.mcpstack.stack"
+LABEL_SERVICE = "org.mcpstack.service"
+LABEL_ENVIRONMENT = "org.mcpstack.environment"
+LABEL_SPEC_HASH = "org.mcpstack.spec-hash"
+
+
+class ServiceContainer(DockerContainer):
+    def __init__(
+        self,
+        spec: ContainerSpec,
+        *,
+        stack: str,
+        environment: str,
+        network: str,
+        mounts: dict[str, Path],  # container path -> prepared host file
+        env: dict[str, str],  # plain env plus env-injected secrets
+        fingerprint: str,
+    ) -> None:
+        super().__init__(spec.image, name=container_name(stack, spec.service))
+        self.spec = spec
+        for target, source in sorted(mounts.items()):
+            self.with_volume_mapping(str(source), target, mode="ro")
+        for volume, target in sorted(spec.volumes.items()):
+            self.with_volume_mapping(volume_name(stack, spec.service, volume), target, mode="rw")
+        for port_name, port in spec.ports.items():
+            self.ports[f"{port}/tcp"] = ("127.0.0.1", spec.published.get(port_name))
+        self.tmpfs = {path: "rw,nosuid,nodev,size=64m" for path in spec.tmpfs}
+        kwargs: dict[str, Any] = {
+            "user": spec.user,
+            "read_only": spec.read_only,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges:true"],
+            "labels": {
+                LABEL_STACK: stack,
+                LABEL_SERVICE: spec.service,
+                LABEL_ENVIRONMENT: environment,
+                LABEL_SPEC_HASH: fingerprint,
+            },
+            "network": network,
+            "networking_config": {network: self._endpoint_config(network, [spec.service])},
+            "restart_policy": {"Name": "no"},
+        }
+        if spec.command:
+            kwargs["entrypoint"] = list(spec.command)
+        if spec.memory_limit:
+            kwargs["mem_limit"] = memory_bytes(spec.memory_limit)
+        if spec.cpu_limit:
+            kwargs["nano_cpus"] = int(cpu_cores(spec.cpu_limit) * 1e9)
+        self.with_kwargs(**kwargs)
+        self.env = dict(env)
+
+    def _endpoint_config(self, network: str, aliases: list[str]) -> Any:
+        return self.get_docker_client().client.api.create_endpoint_config(aliases=aliases)
+
+
+def container_name(stack: str, service: str) -> str:
+    return f"{stack}-{service}"
+
+
+def volume_name(stack: str, service: str, volume: str) -> str:
+    return f"{stack}-{service}-{volume}"
+
+
+def fingerprint(spec: ContainerSpec, image_id: str, mounts: dict[str, Path], env: dict[str, str]) -> str:
+    """Changes whenever anything the container runs with changes (so `up` recreates it)."""
+    canonical = {**dataclasses.asdict(spec), "depends_on": sorted(spec.depends_on)}
+    digest = hashlib.sha256(
+        json.dumps({"spec": canonical, "image": image_id, "env": sorted(env.items())}, sort_keys=True).encode()
+    )
+    for target, source in sorted(mounts.items()):
+        digest.update(target.encode() + hashlib.sha256(source.read_bytes()).digest())
+    return digest.hexdigest()[:24]

@@ -1,0 +1,44 @@
+"""The command line every mcpstack MCP server shares."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+
+LOG_FORMAT = '{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":%(message)r}'
+
+
+def serve(
+    description: str,
+    build: Callable[[argparse.Namespace], tuple[MCPServer[Any], Starlette]],
+    argv: Sequence[str] | None = None,
+    *,
+    default_port: int,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """Parse the shared options, build the server and run it on stdio or HTTP."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--transport",
+        choices=["http", "stdio"],
+        default="http",
+        help="http serves streamable HTTP (/mcp) and SSE (/sse) on one port",
+    )
+    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all interfaces
+    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    if add_arguments:
+        add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
+    server, app = build(args)
+    if args.transport == "stdio":
+        server.run("stdio")
+        return
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False)

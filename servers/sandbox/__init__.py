@@ -1,0 +1,1 @@
+"""mcpstack's code-execution sandbox MCP server."""

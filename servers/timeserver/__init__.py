@@ -1,0 +1,1 @@
+"""mcpstack's time MCP server: current time in a timezone and conversions between zones."""
