@@ -24,7 +24,7 @@ app = typer.Typer(
 images_app = typer.Typer(help="Build the catalog's container images.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped
 
 ConfigDir = Annotated[Path, typer.Option("--config", help="catalog directory", envvar="MCPSTACK_CONFIG")]
 EnvOption = Annotated[str, typer.Option("--env", "-e", help="environment overlay (config/environments/ENV.yaml)")]

@@ -1,5 +1,5 @@
 """Typed model of the catalog: services, images, ports, env, secret references, resources,
-probes and MCP transports. Field descriptions double as the catalog reference (docs/catalog.md).
+probes and MCP transports. The reference for users is docs/catalog.md.
 """
 
 from __future__ import annotations

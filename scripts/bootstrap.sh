@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Prepares a machine for mcpstack, installing only what is missing:
+#   - a Docker engine: installs Debian's docker.io and starts dockerd when no engine answers;
+#   - debootstrap, for the offline base image on machines without a container registry;
+#   - the project's virtualenv (.venv) with mcpstack and its test dependencies.
+# Fails loudly, naming what could not be done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* with your package manager"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    as_root apt-get update -qq || die "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || die "apt-get install $* failed"
+}
+
+ensure_python() {
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+    || die "Python >= 3.11 is required (found: $(python3 --version 2>&1))"
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+}
+
+ensure_docker() {
+  if docker info >/dev/null 2>&1; then
+    log "Docker engine answers ($(docker info --format '{{.ServerVersion}}'))"
+    return
+  fi
+  command -v dockerd >/dev/null || apt_install docker.io
+  if ! pgrep -x dockerd >/dev/null; then
+    # A dockerd killed with its session leaves its pid file behind, and a new one refuses to start.
+    as_root rm -f /var/run/docker.pid
+    log "starting dockerd (log: /var/log/mcpstack-dockerd.log)"
+    as_root sh -c 'setsid nohup dockerd >/var/log/mcpstack-dockerd.log 2>&1 &'
+  fi
+  for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then
+      log "Docker engine answers ($(docker info --format '{{.ServerVersion}}'))"
+      return
+    fi
+    sleep 1
+  done
+  tail -n 20 /var/log/mcpstack-dockerd.log >&2 2>/dev/null || true
+  die "no Docker engine answered within 60 s (see /var/log/mcpstack-dockerd.log; non-root users need the docker group)"
+}
+
+ensure_debootstrap() {
+  command -v debootstrap >/dev/null || apt_install debootstrap
+}
+
+ensure_venv() {
+  local stamp=.venv/.mcpstack-installed wanted
+  wanted=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    log "virtualenv .venv is up to date"
+    return
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv || die "cannot create .venv"
+  log "installing mcpstack into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' || die "pip install -e '.[dev]' failed"
+  echo "$wanted" > "$stamp"
+}
+
+ensure_python
+ensure_docker
+ensure_debootstrap
+ensure_venv
+log "ready"

@@ -1,0 +1,81 @@
+"""Prometheus' scrape config covers exactly the services that declare a metrics path."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mcpstack import DEFAULT_CONFIG_DIR
+from mcpstack.catalog import load_catalog
+from mcpstack.generate import GENERATORS
+from tests.conftest import EditConfig
+
+
+def render(config: Path = DEFAULT_CONFIG_DIR, env: str = "dev") -> dict:
+    return yaml.safe_load(GENERATORS["prometheus-config"].render(load_catalog(config, env), "prometheus"))
+
+
+def jobs(config: dict) -> dict[str, dict]:
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def test_one_job_per_service_with_a_metrics_path() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
+    with_metrics = {name for name, s in catalog.services.items() if s.metrics}
+    assert set(jobs(render())) == with_metrics
+    assert "mcpo" not in with_metrics  # stock mcpo has no /metrics; nothing to scrape
+
+
+def test_job_targets_the_service_name_port_and_path() -> None:
+    time_job = jobs(render())["time"]
+    assert time_job["metrics_path"] == "/metrics"
+    assert time_job["static_configs"] == [{"targets": ["time:8003"], "labels": {"service": "time"}}]
+
+
+def test_a_service_gaining_a_metrics_path_gains_a_job(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "    health: {path: /health, port: http}\n    gateway:",
+        "    health: {path: /health, port: http}\n    metrics: {path: /prom, port: http}\n    gateway:",
+    )
+    assert jobs(render(config))["mcpo"]["metrics_path"] == "/prom"
+
+
+def test_intervals_and_environment_label_come_from_the_catalog() -> None:
+    dev, prod = render(env="dev"), render(env="prod")
+    assert dev["global"]["scrape_interval"] == "5s"
+    assert prod["global"]["scrape_interval"] == "15s"
+    assert prod["global"]["external_labels"] == {"environment": "prod"}
+
+
+@pytest.mark.docker
+def test_promtool_accepts_the_generated_config(tmp_path: Path, built_images: None) -> None:
+    """Checked by promtool from the very Prometheus image the stack runs."""
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
+    (tmp_path / "prometheus.yml").write_text(GENERATORS["prometheus-config"].render(catalog, "prometheus"))
+    tmp_path.chmod(0o755)
+    (tmp_path / "prometheus.yml").chmod(0o644)
+    result = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{tmp_path}:/check:ro",
+            "--entrypoint",
+            "promtool",
+            catalog.services["prometheus"].image.ref,
+            "check",
+            "config",
+            "/check/prometheus.yml",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr

@@ -1,0 +1,49 @@
+"""The command line: exit codes and messages users and CI rely on."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from mcpstack.cli import app
+from tests.conftest import EditConfig
+
+runner = CliRunner()
+
+
+def test_validate_passes_on_the_real_catalog() -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "ok dev" in result.stdout
+    assert "ok prod" in result.stdout
+
+
+def test_validate_exits_2_with_one_line_per_problem(edit_config: EditConfig) -> None:
+    edit_config("      - {name: http, port: 8001}", "      - {name: http, port: eighty}")
+    config = edit_config('tag: "2.42.0"', "tag: latest")
+    result = runner.invoke(app, ["validate", "dev", "--config", str(config)])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if "catalog.yaml:" in line]
+    assert len(lines) == 2
+    assert any("services.sandbox.ports[0].port" in line for line in lines)
+    assert any("services.prometheus.image.tag" in line for line in lines)
+    assert "2 problem(s)" in result.stderr
+
+
+def test_validate_unknown_environment_exits_2(config_copy) -> None:
+    result = runner.invoke(app, ["validate", "staging", "--config", str(config_copy)])
+    assert result.exit_code == 2
+    assert "unknown environment 'staging'" in result.stderr
+
+
+def test_generate_prints_the_mounted_file() -> None:
+    result = runner.invoke(app, ["generate", "mcpo-config"])
+    assert result.exit_code == 0
+    assert "time" in json.loads(result.stdout)["mcpServers"]
+
+
+def test_generate_unknown_generator_exits_2() -> None:
+    result = runner.invoke(app, ["generate", "grafana-dashboards"])
+    assert result.exit_code == 2
+    assert "unknown generator" in result.stderr
