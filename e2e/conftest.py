@@ -47,8 +47,9 @@ def gateway_name(stack: LocalStack) -> str:
 
 @pytest.fixture(scope="session")
 def gateway_key(stack: LocalStack, gateway_name: str) -> str:
+    """The e2e client's API key (tenant: platform, every tool)."""
     service = stack.catalog.services[gateway_name]
-    return stack.secrets.value(service.secrets[0].secret)
+    return stack.secrets.value(service.gateway.clients["e2e"].secret)
 
 
 @pytest.fixture(scope="session")

@@ -74,20 +74,20 @@ def test_sandbox_runs_python_through_the_gateway(gateway: httpx.Client) -> None:
     assert body["timed_out"] is False
 
 
-def test_unknown_timezone_is_an_error_naming_the_problem(gateway: httpx.Client) -> None:
-    """An unknown timezone is an error response naming the zone.
-
-    Stock mcpo 0.0.20 reports a tool error as HTTP 500 with the tool's message wrapped twice
-    (docs/integration.md); the gateway issue replaces this with problem+json.
-    """
+def test_unknown_timezone_is_a_tool_error_naming_the_problem(gateway: httpx.Client) -> None:
+    """An unknown timezone is a 422 tool-error problem naming the zone (docs/gateway.md)."""
     response = gateway.post("/time/get_current_time", json={"timezone": "Mars/Olympus"})
-    assert response.status_code == 500
-    assert "Invalid timezone" in response.text
-    assert "Mars/Olympus" in response.text
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:mcpstack:problem:tool-error"
+    assert "Invalid timezone" in problem["detail"]
+    assert "Mars/Olympus" in problem["detail"]
+    assert problem["correlation_id"] == response.headers["x-request-id"]
 
 
-def test_requests_without_the_api_key_are_refused(stack: LocalStack, gateway_name: str) -> None:
-    """No API key: 401 on tool calls and on the OpenAPI spec; a wrong key: 403."""
+def test_requests_without_a_valid_api_key_are_refused(stack: LocalStack, gateway_name: str) -> None:
+    """No API key or a wrong one: 401 on tool calls and on the OpenAPI spec, with a generic message."""
     base = stack.url(gateway_name)
     with httpx.Client(base_url=base, timeout=10) as anonymous:
         assert anonymous.post("/time/get_current_time", json={"timezone": "UTC"}).status_code == 401
@@ -95,7 +95,7 @@ def test_requests_without_the_api_key_are_refused(stack: LocalStack, gateway_nam
         wrong = anonymous.post(
             "/time/get_current_time", json={"timezone": "UTC"}, headers={"Authorization": "Bearer not-the-key"}
         )
-        assert wrong.status_code == 403
+        assert wrong.status_code == 401
         assert "not-the-key" not in wrong.text
         assert anonymous.get("/health").status_code == 200
 

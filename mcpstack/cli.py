@@ -14,7 +14,7 @@ from rich.table import Table
 
 from mcpstack import DEFAULT_CONFIG_DIR, REPO_ROOT
 from mcpstack.catalog import Catalog, CatalogError, environments, load_catalog
-from mcpstack.generate import GENERATORS
+from mcpstack.generate import GENERATORS, redacted
 
 app = typer.Typer(
     help="Deploy, verify and capacity-test an Open WebUI + MCP tools platform from one catalog.",
@@ -85,14 +85,14 @@ def generate(
     env: EnvOption = "dev",
     config: ConfigDir = DEFAULT_CONFIG_DIR,
 ) -> None:
-    """Print a config file generated from the catalog (as every runtime mounts it)."""
+    """Print a config file generated from the catalog (secret values shown as <secret:NAME>)."""
     catalog = _load(config, env)
     if generator not in GENERATORS:
         raise _fail(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})", EXIT_INVALID)
     users = [n for n, s in catalog.services.items() if any(f.generator == generator for f in s.files)]
     if not users:
         raise _fail(f"no service in {env} mounts {generator!r}")
-    sys.stdout.write(GENERATORS[generator].render(catalog, users[0]))
+    sys.stdout.write(GENERATORS[generator].render(catalog, users[0], redacted))
 
 
 @images_app.command("build")

@@ -38,9 +38,21 @@ def test_validate_unknown_environment_exits_2(config_copy) -> None:
 
 
 def test_generate_prints_the_mounted_file() -> None:
-    result = runner.invoke(app, ["generate", "mcpo-config"])
+    result = runner.invoke(app, ["generate", "gateway-config"])
     assert result.exit_code == 0
     assert "time" in json.loads(result.stdout)["mcpServers"]
+
+
+def test_generate_never_prints_secret_values(edit_config: EditConfig, monkeypatch) -> None:
+    config = edit_config(
+        "        time: {service: time, transport: streamable-http}",
+        "        time: {service: time, transport: streamable-http, headers: {X-Key: gateway-key-e2e}}",
+    )
+    monkeypatch.setenv("MCPSTACK_SECRET_GATEWAY_KEY_E2E", "super-secret-value-123")
+    result = runner.invoke(app, ["generate", "gateway-config", "--config", str(config)])
+    assert result.exit_code == 0
+    assert "super-secret-value-123" not in result.stdout
+    assert json.loads(result.stdout)["mcpServers"]["time"]["headers"] == {"X-Key": "<secret:gateway-key-e2e>"}
 
 
 def test_generate_unknown_generator_exits_2() -> None:

@@ -15,6 +15,7 @@ def check_catalog(catalog: Catalog, source_map: SourceMap, generators: Collectio
     found: list[tuple[KeyPath, str]] = []
     for name, service in catalog.services.items():
         found += _check_service(catalog, name, service, generators)
+    found += _check_tenancy(catalog)
     found += _check_publish(catalog)
     found += _check_cycles(catalog)
     return [Problem(format_path(path), message, source_map.value_at(path)) for path, message in found]
@@ -27,6 +28,7 @@ def _check_service(
     yield from _check_references(catalog, name, service, generators)
     if isinstance(service, GatewayService):
         yield from _check_routes(catalog, name, service)
+        yield from _check_gateway_settings(catalog, name, service)
 
 
 def _check_ports_and_mounts(name: str, service: ServiceBase) -> Iterator[tuple[KeyPath, str]]:
@@ -42,7 +44,7 @@ def _check_ports_and_mounts(name: str, service: ServiceBase) -> Iterator[tuple[K
     for path, count in Counter(mounts).items():
         if count > 1:
             yield base, f"mount path {path!r} is used {count} times (files, secrets and volumes)"
-    for probe in ("health", "metrics"):
+    for probe in ("health", "ready", "metrics"):
         endpoint = getattr(service, probe)
         if endpoint and service.port(endpoint.port) is None:
             yield (*base, probe, "port"), _missing("port", endpoint.port, [p.name for p in service.ports])
@@ -87,6 +89,47 @@ def _check_routes(catalog: Catalog, name: str, gateway: GatewayService) -> Itera
                     f"it offers {', '.join(target.mcp.transports)}"
                 ),
             )
+
+
+def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService) -> Iterator[tuple[KeyPath, str]]:
+    path: KeyPath = ("services", name, "gateway")
+    mounted = {ref.secret for ref in gateway.secrets if ref.file}
+    for client_name, client in gateway.gateway.clients.items():
+        at = (*path, "clients", client_name)
+        if client.secret not in catalog.secrets:
+            yield (*at, "secret"), _missing("secret", client.secret, catalog.secrets)
+        elif client.secret not in mounted:
+            yield (*at, "secret"), f"secret {client.secret!r} is not mounted as a file in services.{name}.secrets"
+        if client.tenant and client.tenant not in catalog.tenancy.tenants:
+            yield (*at, "tenant"), _missing("tenant", client.tenant, catalog.tenancy.tenants)
+    for route_name, route in gateway.gateway.routes.items():
+        for header, secret in route.headers.items():
+            if secret not in catalog.secrets:
+                yield (*path, "routes", route_name, "headers", header), _missing("secret", secret, catalog.secrets)
+    redis = gateway.gateway.rate_limits.redis
+    if redis and (redis not in catalog.services or not catalog.services[redis].ports):
+        yield (*path, "rate_limits", "redis"), _missing("service", redis, catalog.services)
+
+
+def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
+    tenancy = catalog.tenancy
+    routes = {route: gateway.gateway.routes[route] for gateway in catalog.gateways().values()
+              for route in gateway.gateway.routes}
+    if tenancy.default_tenant and tenancy.default_tenant not in tenancy.tenants:
+        yield ("tenancy", "default_tenant"), _missing("tenant", tenancy.default_tenant, tenancy.tenants)
+    for name, tenant in tenancy.tenants.items():
+        for route in tenant.tools:
+            if route not in routes:
+                yield ("tenancy", "tenants", name, "tools", route), _missing("gateway route", route, routes)
+        for route, headers in tenant.credentials.items():
+            at: KeyPath = ("tenancy", "tenants", name, "credentials", route)
+            if route not in routes:
+                yield at, _missing("gateway route", route, routes)
+            elif routes[route].stdio:
+                yield at, "credentials apply to routes to a service, not to stdio routes"
+            for header, secret in headers.items():
+                if secret not in catalog.secrets:
+                    yield (*at, header), _missing("secret", secret, catalog.secrets)
 
 
 def _check_publish(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:

@@ -109,7 +109,7 @@ class GeneratedFile(Model):
     """A file the catalog generates (e.g. mcpo's config) mounted into the container."""
 
     path: AbsolutePath
-    generator: str = Field(description="name of a config generator, e.g. 'mcpo-config'")
+    generator: str = Field(description="name of a config generator, e.g. 'gateway-config'")
 
 
 class Volume(Model):
@@ -150,18 +150,60 @@ class GatewayRoute(Model):
         default=None, description="transport to the service; default: its first listed transport"
     )
     stdio: StdioServer | None = None
+    required: bool = Field(
+        default=True, description="the gateway is ready only while this upstream is connected"
+    )
+    headers: dict[str, Name] = Field(
+        default_factory=dict, description="upstream request headers from secrets: header -> secret"
+    )
 
     @model_validator(mode="after")
     def _exactly_one_upstream(self) -> GatewayRoute:
         if (self.service is None) == (self.stdio is None):
             raise ValueError("give exactly one of 'service' or 'stdio'")
-        if self.stdio is not None and self.transport is not None:
-            raise ValueError("'transport' applies to 'service' routes only")
+        if self.stdio is not None and (self.transport is not None or self.headers):
+            raise ValueError("'transport' and 'headers' apply to 'service' routes only")
         return self
+
+
+class GatewayClient(Model):
+    """A client of the gateway, authenticated by its own bearer key (a secret)."""
+
+    secret: Name
+    tenant: Name | None = Field(
+        default=None, description="tenant of this client's requests that carry no forwarded user identity"
+    )
+    forwards_user_identity: bool = Field(
+        default=False,
+        description="trust the user headers this client sends (Open WebUI) to identify the end user",
+    )
+
+
+class RateLimits(Model):
+    per_client_per_minute: int = Field(default=100, ge=1)
+    global_per_minute: int = Field(default=1000, ge=1)
+    redis: Name | None = Field(
+        default=None, description="a catalog service running Redis, shared by all gateway replicas"
+    )
+
+
+class IdentityHeaders(Model):
+    """Request headers carrying the end user's identity (Open WebUI's ENABLE_FORWARD_USER_INFO_HEADERS)."""
+
+    user_id: str = "X-OpenWebUI-User-Id"
+    email: str = "X-OpenWebUI-User-Email"
+    role: str = "X-OpenWebUI-User-Role"
+    name: str = "X-OpenWebUI-User-Name"
 
 
 class Gateway(Model):
     routes: dict[Name, GatewayRoute] = Field(min_length=1)
+    clients: dict[Name, GatewayClient] = Field(min_length=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, description="upstream tool call time limit")
+    rate_limits: RateLimits = RateLimits()
+    cors_origins: list[str] = Field(default_factory=list)
+    public_docs: bool = Field(default=False, description="serve /docs and OpenAPI specs without a key")
+    identity_headers: IdentityHeaders = IdentityHeaders()
 
 
 class PrometheusSettings(Model):
@@ -181,7 +223,8 @@ class ServiceBase(Model):
     files: list[GeneratedFile] = Field(default_factory=list)
     volumes: list[Volume] = Field(default_factory=list)
     resources: Resources = Resources()
-    health: HttpEndpoint | None = None
+    health: HttpEndpoint | None = Field(default=None, description="liveness: the process answers")
+    ready: HttpEndpoint | None = Field(default=None, description="readiness, when it differs from health")
     metrics: HttpEndpoint | None = None
     depends_on: list[Name] = Field(default_factory=list)
     replicas: int = Field(default=1, ge=0)
@@ -214,6 +257,33 @@ SERVICE_KINDS: dict[str, type[ServiceBase]] = {
 }
 
 
+ToolList = Literal["*"] | list[str]
+
+
+class TenantMatch(Model):
+    emails: list[str] = Field(default_factory=list)
+    email_domains: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+
+class Tenant(Model):
+    description: str = ""
+    match: TenantMatch = TenantMatch()
+    tools: dict[Name, ToolList] = Field(
+        default_factory=dict, description="gateway route -> allowed tools ('*' for all)"
+    )
+    credentials: dict[Name, dict[str, Name]] = Field(
+        default_factory=dict, description="gateway route -> upstream header -> secret, for this tenant only"
+    )
+
+
+class Tenancy(Model):
+    default_tenant: Name | None = Field(
+        default=None, description="tenant of users no tenant matches; none: they are denied"
+    )
+    tenants: dict[Name, Tenant] = Field(default_factory=dict)
+
+
 class SecretSpec(Model):
     description: str
     generate: bool = Field(
@@ -237,6 +307,7 @@ class Catalog(Model):
     build: BuildSettings = BuildSettings()
     secrets: dict[Name, SecretSpec] = Field(default_factory=dict)
     services: dict[Name, Service]
+    tenancy: Tenancy = Tenancy()
     publish: dict[PublishKey, int] = Field(
         default_factory=dict, description="local runtime only: 'service' or 'service.port' -> host port on 127.0.0.1"
     )

@@ -1,6 +1,9 @@
-"""Config files derived from the catalog: mcpo's server config, Prometheus' scrape config.
+"""Config files derived from the catalog: the gateway's config (mcpo's servers plus mcpstack's
+gateway settings) and Prometheus' scrape config.
 
 Every runtime (local Docker, Pulumi dev/prod) mounts the same generated content at the same path.
+Generators receive secret values through a callable, so a caller that must not see them (printing,
+dry runs) passes a redacting one.
 """
 
 from __future__ import annotations
@@ -9,21 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mcpstack.catalog.models import Catalog
-from mcpstack.generate.mcpo import render_mcpo_config
+from mcpstack.generate.gateway import render_gateway_config
 from mcpstack.generate.prometheus import render_prometheus_config
+
+SecretValue = Callable[[str], str]
 
 
 @dataclass(frozen=True)
 class Generator:
     name: str
     secret: bool  # content may carry credentials: a Kubernetes Secret, not a ConfigMap
-    render: Callable[[Catalog, str], str]  # (catalog, name of the service mounting it) -> file content
+    render: Callable[[Catalog, str, SecretValue], str]  # (catalog, mounting service, secret values) -> content
+
+
+def redacted(name: str) -> str:
+    return f"<secret:{name}>"
 
 
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
-        Generator("mcpo-config", secret=True, render=render_mcpo_config),
-        Generator("prometheus-config", secret=False, render=render_prometheus_config),
+        Generator("gateway-config", secret=True, render=render_gateway_config),
+        Generator("prometheus-config", secret=False, render=lambda c, s, _secret: render_prometheus_config(c, s)),
     )
 }

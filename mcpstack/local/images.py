@@ -24,7 +24,7 @@ from docker.errors import APIError, BuildError, ImageNotFound
 
 from mcpstack import REPO_ROOT
 from mcpstack.catalog.models import Catalog, GatewayService
-from mcpstack.generate.mcpo import stdio_packages
+from mcpstack.generate.gateway import stdio_packages
 from mcpstack.local.base_image import ensure_offline_base, has_image
 
 BaseMode = Literal["auto", "registry", "offline"]

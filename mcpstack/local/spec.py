@@ -29,6 +29,7 @@ class ContainerSpec:
     memory_limit: str | None
     cpu_limit: str | None
     health: tuple[str, str] | None  # (path, port name)
+    ready: tuple[str, str] | None  # (path, port name); `up` waits for it, else for health
     depends_on: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -61,6 +62,7 @@ def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[
             memory_limit=service.resources.limits.memory,
             cpu_limit=service.resources.limits.cpu,
             health=(service.health.path, service.health.port) if service.health else None,
+            ready=(service.ready.path, service.ready.port) if service.ready else None,
             depends_on=frozenset(graph[name]),
         )
     return specs

@@ -168,7 +168,7 @@ class LocalStack:
         mounts: dict[str, Path] = {}
         for target, generator_name in spec.generated_files.items():
             generator = GENERATORS[generator_name]
-            content = generator.render(self.catalog, spec.service)
+            content = generator.render(self.catalog, spec.service, self.secrets.value)
             mounts[target] = _write_private(directory / generator_name, content, uid, gid, generator.secret)
         for target, secret in spec.secret_files.items():
             mounts[target] = _write_private(
@@ -233,9 +233,10 @@ class LocalStack:
         if container.status != "running":
             return container.status
         spec = self.specs.get(service)
-        if spec is None or spec.health is None:
+        probe = spec and (spec.ready or spec.health)
+        if not probe:
             return "running"
-        path, port_name = spec.health
+        path, port_name = probe
         base = self.urls(service).get(port_name)
         if base is None:
             return "unknown"

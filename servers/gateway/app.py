@@ -1,53 +1,84 @@
-"""Builds mcpo's FastAPI app from an mcpo config file, using mcpo's own building blocks.
+"""Assembles the gateway: mcpo's FastAPI app (built from mcpo's own parts) inside GatewayMiddleware.
 
-mcpo's `run()` creates the app and serves it in one call; assembling it here from
-`load_config`/`mount_config_servers`/`lifespan` gives mcpstack the app object to wrap.
+mcpo's `run()` builds its app and serves it in one call; building it here from `create_sub_app` and
+`lifespan` gives mcpstack the app object to wrap, and lets each upstream's connection be supervised
+(upstreams.py) instead of mcpo's connect-once start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from mcpo.main import lifespan, load_config, mount_config_servers
-from mcpo.utils.auth import APIKeyMiddleware, get_verify_api_key
-from starlette.responses import JSONResponse
+from mcpo.main import create_sub_app, lifespan, validate_server_config
+from redis.asyncio import Redis
+from starlette.middleware.cors import CORSMiddleware
 
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+from servers.gateway import errors
+from servers.gateway.auth import ApiKeys
+from servers.gateway.mcp_context import propagate_correlation_ids
+from servers.gateway.metrics import GatewayMetrics
+from servers.gateway.middleware import GatewayMiddleware
+from servers.gateway.ratelimit import RateLimiter
+from servers.gateway.settings import GatewaySettings
+from servers.gateway.tenancy import TenantPolicy
+from servers.gateway.upstreams import Upstream, Upstreams
 
 
-def build_mcpo_app(config_path: str, api_key: str, cors_allow_origins: list[str]) -> FastAPI:
-    config = load_config(config_path)
-    app = FastAPI(title="mcpstack gateway", description="MCP tools as OpenAPI (mcpo 0.0.20)", lifespan=lifespan)
+def build_mcpo_app(servers: dict[str, dict[str, Any]]) -> tuple[FastAPI, dict[str, FastAPI]]:
+    """mcpo's main app with one mounted sub-app per server; (main app, sub-apps by server name)."""
+    app = FastAPI(
+        title="mcpstack gateway",
+        description="MCP tools as OpenAPI (mcpo 0.0.20)",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
     app.state.path_prefix = "/"
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=cors_allow_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
+    sub_apps = {}
+    for name, config in servers.items():
+        validate_server_config(name, config)
+        # No key here: the gateway authenticates every request before mcpo sees it.
+        sub_app = create_sub_app(name, config, [], None, False, None, None, lifespan)
+        # mcpo adds a CORS layer allowing "*" when given no origins; the gateway's own CORS layer
+        # (configured origins only) is the one authority.
+        sub_app.user_middleware = [m for m in sub_app.user_middleware if m.cls is not CORSMiddleware]
+        app.mount(f"/{name}", sub_app)
+        sub_apps[name] = sub_app
+    return app, sub_apps
+
+
+def build_gateway(
+    servers: dict[str, dict[str, Any]], settings: GatewaySettings, metrics: GatewayMetrics | None = None
+) -> GatewayMiddleware:
+    metrics = metrics or GatewayMetrics()
+    propagate_correlation_ids()
+    mcpo_app, sub_apps = build_mcpo_app(servers)
+    upstreams = {}
+    for name, sub_app in sub_apps.items():
+        route = next((r for r, s in settings.routes.items() if name == r or name in s.tenant_upstreams.values()), name)
+        upstream = Upstream(
+            name,
+            sub_app,
+            required=settings.routes[route].required if route in settings.routes else True,
+            metrics=metrics,
+        )
+        errors.install(sub_app, route, upstream.suspect)
+        upstreams[name] = upstream
+    errors.install(mcpo_app, "-", lambda: None)
+    metrics.declare_upstreams(upstreams)
+    redis = (
+        Redis.from_url(settings.rate_limits.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        if settings.rate_limits.redis_url
+        else None
     )
-    # strict auth: the key protects the docs and every OpenAPI spec as well as the tool calls
-    app.add_middleware(APIKeyMiddleware, api_key=api_key)
-    mount_config_servers(
-        app, config, cors_allow_origins, api_key, True, get_verify_api_key(api_key), None, lifespan, "/"
+    limiter = RateLimiter(settings.rate_limits.per_client_per_minute, settings.rate_limits.global_per_minute, redis)
+    metrics.set_backend(limiter.backend)
+    return GatewayMiddleware(
+        mcpo_app,
+        settings=settings,
+        keys=ApiKeys.from_files(settings.clients),
+        policy=TenantPolicy(settings),
+        limiter=limiter,
+        upstreams=Upstreams(upstreams),
+        metrics=metrics,
     )
-    return app
-
-
-def with_health(app: ASGIApp) -> ASGIApp:
-    """Answers GET /health before auth: liveness for probes, which carry no credentials."""
-    health = JSONResponse({"status": "ok"})
-
-    async def wrapped(
-        scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
-    ) -> None:
-        if scope["type"] == "http" and scope["path"] == "/health" and scope["method"] == "GET":
-            await health(scope, receive, send)
-            return
-        await app(scope, receive, send)
-
-    return wrapped

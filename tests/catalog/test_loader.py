@@ -56,7 +56,7 @@ def test_overlay_mappings_merge_and_null_removes_a_key(edit_config: EditConfig) 
     mcpo = load_catalog(config, "prod").services["mcpo"]
     assert mcpo.env == {"EXTRA": "x"}  # the catalog gives mcpo no env: the overlay's mapping is merged in
     assert mcpo.health is None
-    assert mcpo.image.tag == "0.0.20-mcpstack.1"  # untouched keys survive the merge
+    assert mcpo.image.tag == "0.0.20-mcpstack.2"  # untouched keys survive the merge
 
 
 def test_yaml_syntax_error_names_file_line_and_column(edit_config: EditConfig) -> None:
@@ -131,8 +131,8 @@ def test_published_host_port_clash_names_both_entries(edit_config: EditConfig) -
 
 def test_reference_to_a_missing_service_lists_the_known_ones(edit_config: EditConfig) -> None:
     config = edit_config(
-        "sandbox: {service: sandbox, transport: streamable-http}",
-        "sandbox: {service: sandbx, transport: streamable-http}",
+        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
+        "sandbox: {service: sandbx, transport: streamable-http, required: false}",
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.routes.sandbox.service"
@@ -141,7 +141,8 @@ def test_reference_to_a_missing_service_lists_the_known_ones(edit_config: EditCo
 
 def test_route_to_a_transport_the_server_does_not_offer(edit_config: EditConfig) -> None:
     config = edit_config(
-        "sandbox: {service: sandbox, transport: streamable-http}", "sandbox: {service: sandbox, transport: sse}"
+        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
+        "sandbox: {service: sandbox, transport: sse, required: false}",
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.routes.sandbox.transport"
@@ -149,21 +150,28 @@ def test_route_to_a_transport_the_server_does_not_offer(edit_config: EditConfig)
 
 
 def test_route_to_a_service_that_is_not_an_mcp_server(edit_config: EditConfig) -> None:
-    config = edit_config("sandbox: {service: sandbox, transport: streamable-http}", "sandbox: {service: prometheus}")
+    config = edit_config(
+        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
+        "sandbox: {service: prometheus, required: false}",
+    )
     assert "is a prometheus, not an mcp-server" in only_problem(config).message
 
 
 def test_reference_to_a_missing_secret(edit_config: EditConfig) -> None:
-    config = edit_config("- {secret: mcpo-api-key, file:", "- {secret: mcpo-key, file:")
-    problem = only_problem(config)
-    assert problem.path == "services.mcpo.secrets[0].secret"
-    assert "unknown secret 'mcpo-key' (known: mcpo-api-key)" in problem.message
+    config = edit_config("- {secret: gateway-key-loadtest, file:", "- {secret: gateway-key-lodtest, file:")
+    found = {p.path: p.message for p in problems(config)}
+    assert "unknown secret 'gateway-key-lodtest'" in found["services.mcpo.secrets[2].secret"]
+    # the loadtest client's key is now mounted nowhere: reported on the client
+    assert "is not mounted as a file" in found["services.mcpo.gateway.clients.loadtest.secret"]
 
 
 def test_secret_values_are_never_accepted_in_the_catalog(edit_config: EditConfig) -> None:
-    config = edit_config("    generate: true\n", "    generate: true\n    value: hunter2\n")
+    config = edit_config(
+        "Bearer key of the e2e suites and `mcpstack smoke`\n    generate: true\n",
+        "Bearer key of the e2e suites and `mcpstack smoke`\n    generate: true\n    value: hunter2\n",
+    )
     problem = only_problem(config)
-    assert problem.path == "secrets.mcpo-api-key.value"
+    assert problem.path == "secrets.gateway-key-e2e.value"
     assert "unknown key" in problem.message
     assert "hunter2" not in str(problem)
 
@@ -245,3 +253,41 @@ def test_yaml_merge_keys_and_anchors_are_supported(edit_config: EditConfig) -> N
         "    resources:\n      requests: &small {cpu: 50m, memory: 64Mi}",
     )
     assert load_catalog(config, "dev").services["time"].resources.requests.cpu == "50m"
+
+
+def test_gateway_client_tenant_must_exist(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "e2e: {secret: gateway-key-e2e, tenant: platform}", "e2e: {secret: gateway-key-e2e, tenant: platfrom}"
+    )
+    problem = only_problem(config)
+    assert problem.path == "services.mcpo.gateway.clients.e2e.tenant"
+    assert "unknown tenant 'platfrom' (known: guests, platform, staff)" in problem.message
+
+
+def test_tenant_tools_must_name_gateway_routes(edit_config: EditConfig) -> None:
+    config = edit_config("tools: {time: [get_current_time, convert_time]}", "tools: {tyme: [get_current_time]}")
+    problem = only_problem(config)
+    assert problem.path == "tenancy.tenants.guests.tools.tyme"
+    assert "unknown gateway route 'tyme'" in problem.message
+
+
+def test_default_tenant_must_exist(edit_config: EditConfig) -> None:
+    config = edit_config("  default_tenant: null", "  default_tenant: visitors")
+    assert "unknown tenant 'visitors'" in only_problem(config).message
+
+
+def test_tenant_credentials_need_a_service_route_and_a_declared_secret(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "      tools: {time: [get_current_time, convert_time]}",
+        "      tools: {time: [get_current_time, convert_time]}\n"
+        "      credentials:\n        time-reference: {Authorization: gateway-key-e2e}\n"
+        "        time: {Authorization: github-token-guests}",
+    )
+    found = {p.path: p.message for p in problems(config)}
+    assert "not to stdio routes" in found["tenancy.tenants.guests.credentials.time-reference"]
+    assert "unknown secret 'github-token-guests'" in found["tenancy.tenants.guests.credentials.time.Authorization"]
+
+
+def test_tenancy_keeps_the_catalog_order(config_copy: Path) -> None:
+    # the first matching tenant wins, so the order written in the catalog is significant
+    assert list(load_catalog(config_copy, "dev").tenancy.tenants) == ["platform", "staff", "guests"]

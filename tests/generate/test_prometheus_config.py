@@ -10,12 +10,12 @@ import yaml
 
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
-from mcpstack.generate import GENERATORS
+from mcpstack.generate import GENERATORS, redacted
 from tests.conftest import EditConfig
 
 
 def render(config: Path = DEFAULT_CONFIG_DIR, env: str = "dev") -> dict:
-    return yaml.safe_load(GENERATORS["prometheus-config"].render(load_catalog(config, env), "prometheus"))
+    return yaml.safe_load(GENERATORS["prometheus-config"].render(load_catalog(config, env), "prometheus", redacted))
 
 
 def jobs(config: dict) -> dict[str, dict]:
@@ -26,7 +26,7 @@ def test_one_job_per_service_with_a_metrics_path() -> None:
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
     with_metrics = {name for name, s in catalog.services.items() if s.metrics}
     assert set(jobs(render())) == with_metrics
-    assert "mcpo" not in with_metrics  # stock mcpo has no /metrics; nothing to scrape
+    assert "mcpo" in with_metrics  # the gateway's middleware adds /metrics to mcpo
 
 
 def test_job_targets_the_service_name_port_and_path() -> None:
@@ -35,12 +35,13 @@ def test_job_targets_the_service_name_port_and_path() -> None:
     assert time_job["static_configs"] == [{"targets": ["time:8003"], "labels": {"service": "time"}}]
 
 
-def test_a_service_gaining_a_metrics_path_gains_a_job(edit_config: EditConfig) -> None:
+def test_a_service_losing_its_metrics_path_loses_its_job(edit_config: EditConfig) -> None:
     config = edit_config(
-        "    health: {path: /health, port: http}\n    gateway:",
-        "    health: {path: /health, port: http}\n    metrics: {path: /prom, port: http}\n    gateway:",
+        "    ready: {path: /ready, port: http}\n    metrics: {path: /metrics, port: http}\n",
+        "    ready: {path: /ready, port: http}\n",
     )
-    assert jobs(render(config))["mcpo"]["metrics_path"] == "/prom"
+    assert "mcpo" not in jobs(render(config))
+    assert "time" in jobs(render(config))
 
 
 def test_intervals_and_environment_label_come_from_the_catalog() -> None:
@@ -54,7 +55,7 @@ def test_intervals_and_environment_label_come_from_the_catalog() -> None:
 def test_promtool_accepts_the_generated_config(tmp_path: Path, built_images: None) -> None:
     """Checked by promtool from the very Prometheus image the stack runs."""
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
-    (tmp_path / "prometheus.yml").write_text(GENERATORS["prometheus-config"].render(catalog, "prometheus"))
+    (tmp_path / "prometheus.yml").write_text(GENERATORS["prometheus-config"].render(catalog, "prometheus", redacted))
     tmp_path.chmod(0o755)
     (tmp_path / "prometheus.yml").chmod(0o644)
     result = subprocess.run(

@@ -39,10 +39,10 @@ def test_plans_cover_every_built_image_once() -> None:
     assert set(plans) == {
         "mcpstack/time:0.1.0",
         "mcpstack/sandbox:0.1.0",
-        "mcpstack/mcpo:0.0.20-mcpstack.1",
+        "mcpstack/mcpo:0.0.20-mcpstack.2",
         "mcpstack/prometheus:2.42.0",
     }
-    assert plans["mcpstack/mcpo:0.0.20-mcpstack.1"].args == {
+    assert plans["mcpstack/mcpo:0.0.20-mcpstack.2"].args == {
         "STDIO_SERVERS": "time-reference=mcp-server-time==2026.10.19"
     }
     assert plans["mcpstack/time:0.1.0"].args == {"REQUIREMENTS": "servers/timeserver/requirements.txt"}

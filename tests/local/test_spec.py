@@ -15,12 +15,13 @@ def test_spec_carries_the_catalog_service_unchanged() -> None:
     assert mcpo.image == service.image.ref
     assert list(mcpo.command) == service.command
     assert mcpo.ports == {"http": 8080}
-    assert mcpo.secret_files == {"/run/secrets/mcpo-api-key": "mcpo-api-key"}
-    assert mcpo.generated_files == {"/etc/mcpo/config.json": "mcpo-config"}
+    assert mcpo.secret_files["/run/secrets/gateway-keys/open-webui"] == "gateway-key-open-webui"
+    assert mcpo.generated_files == {"/etc/mcpstack/gateway.json": "gateway-config"}
     assert mcpo.user == "10001:10001"
     assert mcpo.read_only is True
     assert mcpo.memory_limit == "512Mi"
     assert mcpo.health == ("/health", "http")
+    assert mcpo.ready == ("/ready", "http")
 
 
 def test_gateway_routes_are_dependencies() -> None:

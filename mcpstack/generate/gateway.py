@@ -1,0 +1,125 @@
+"""The gateway's config file: mcpo's `mcpServers` plus mcpstack's `gateway` section.
+
+mcpo reads `mcpServers` (Claude Desktop format) and ignores the rest; mcpstack's gateway reads the
+`gateway` section: routes, clients (by key file, never key value), tenancy, limits. A route with
+tenant credentials gets one mcpo server per such tenant ("ROUTE--TENANT"), so each tenant's token
+rides on its own upstream session and is never visible to another tenant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mcpstack.catalog.models import Catalog, GatewayRoute, GatewayService, McpServerService
+
+STDIO_ROOT = "/opt/mcp-stdio"
+TENANT_UPSTREAM_SEPARATOR = "--"
+SecretValue = Callable[[str], str]
+
+
+def stdio_venv(route_name: str) -> str:
+    """Where the gateway image installs a stdio server's package (see servers/gateway/Dockerfile)."""
+    return f"{STDIO_ROOT}/{route_name}"
+
+
+def stdio_packages(gateway: GatewayService) -> str:
+    """Build argument for the gateway image: 'route=requirement' pairs separated by spaces."""
+    return " ".join(
+        f"{name}={route.stdio.package}" for name, route in sorted(gateway.gateway.routes.items()) if route.stdio
+    )
+
+
+def upstream_url(catalog: Catalog, route: GatewayRoute) -> tuple[str, str]:
+    """(transport, URL) by which the gateway reaches a service route, using in-cluster DNS names."""
+    assert route.service is not None
+    server = catalog.services[route.service]
+    assert isinstance(server, McpServerService)
+    transport = route.transport or next(iter(server.mcp.transports))
+    port = server.port(server.mcp.port) if server.mcp.port else server.ports[0]
+    assert port is not None
+    return transport, f"http://{route.service}:{port.port}{server.mcp.transports[transport]}"
+
+
+def tenant_upstream(route: str, tenant: str) -> str:
+    return f"{route}{TENANT_UPSTREAM_SEPARATOR}{tenant}"
+
+
+def _gateway(catalog: Catalog, name: str) -> GatewayService:
+    gateway = catalog.services[name]
+    assert isinstance(gateway, GatewayService)
+    return gateway
+
+
+def mcpo_servers(catalog: Catalog, gateway_name: str, secret: SecretValue) -> dict[str, dict[str, Any]]:
+    servers: dict[str, dict[str, Any]] = {}
+    for name, route in sorted(_gateway(catalog, gateway_name).gateway.routes.items()):
+        if route.stdio:
+            executable, *args = route.stdio.command
+            servers[name] = {"command": f"{stdio_venv(name)}/bin/{executable}", "args": args}
+            continue
+        transport, url = upstream_url(catalog, route)
+        entry: dict[str, Any] = {"type": transport, "url": url}
+        if route.headers:
+            entry["headers"] = {header: secret(ref) for header, ref in sorted(route.headers.items())}
+        servers[name] = entry
+        for tenant_name, tenant in sorted(catalog.tenancy.tenants.items()):
+            if credentials := tenant.credentials.get(name):
+                headers = {**entry.get("headers", {}), **{h: secret(ref) for h, ref in sorted(credentials.items())}}
+                servers[tenant_upstream(name, tenant_name)] = {**entry, "headers": headers}
+    return servers
+
+
+def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
+    service = _gateway(catalog, gateway_name)
+    gateway = service.gateway
+    key_files = {ref.secret: ref.file for ref in service.secrets if ref.file}
+    redis_url = None
+    if gateway.rate_limits.redis:
+        redis = catalog.services[gateway.rate_limits.redis]
+        redis_url = f"redis://{gateway.rate_limits.redis}:{redis.ports[0].port}/0"
+    return {
+        "routes": {
+            name: {
+                "required": route.required,
+                "tenant_upstreams": {
+                    tenant: tenant_upstream(name, tenant)
+                    for tenant, spec in sorted(catalog.tenancy.tenants.items())
+                    if name in spec.credentials
+                },
+            }
+            for name, route in sorted(gateway.routes.items())
+        },
+        "clients": {
+            name: {
+                "key_file": key_files[client.secret],
+                "tenant": client.tenant,
+                "forwards_user_identity": client.forwards_user_identity,
+            }
+            for name, client in sorted(gateway.clients.items())
+        },
+        # a list: the first matching tenant wins, so the catalog's order matters
+        "tenants": [
+            {"name": name, "match": tenant.match.model_dump(), "tools": tenant.tools}
+            for name, tenant in catalog.tenancy.tenants.items()
+        ],
+        "default_tenant": catalog.tenancy.default_tenant,
+        "timeout_seconds": gateway.timeout_seconds,
+        "rate_limits": {
+            "per_client_per_minute": gateway.rate_limits.per_client_per_minute,
+            "global_per_minute": gateway.rate_limits.global_per_minute,
+            "redis_url": redis_url,
+        },
+        "cors_origins": gateway.cors_origins,
+        "public_docs": gateway.public_docs,
+        "identity_headers": gateway.identity_headers.model_dump(),
+    }
+
+
+def render_gateway_config(catalog: Catalog, gateway_name: str, secret: SecretValue) -> str:
+    document = {
+        "mcpServers": mcpo_servers(catalog, gateway_name, secret),
+        "gateway": gateway_settings(catalog, gateway_name),
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

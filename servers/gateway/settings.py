@@ -1,0 +1,71 @@
+"""The gateway's settings: the `gateway` section of the config file mcpstack generates from the catalog
+(mcpstack/generate/gateway.py). mcpo reads the `mcpServers` section of the same file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RouteSettings(_Settings):
+    required: bool = True
+    tenant_upstreams: dict[str, str] = Field(default_factory=dict)  # tenant -> mcpo server name
+
+
+class ClientSettings(_Settings):
+    key_file: str
+    tenant: str | None = None
+    forwards_user_identity: bool = False
+
+
+class TenantMatch(_Settings):
+    emails: list[str] = Field(default_factory=list)
+    email_domains: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+
+class TenantSettings(_Settings):
+    name: str
+    match: TenantMatch = TenantMatch()
+    tools: dict[str, Literal["*"] | list[str]] = Field(default_factory=dict)
+
+
+class RateLimitSettings(_Settings):
+    per_client_per_minute: int = 100
+    global_per_minute: int = 1000
+    redis_url: str | None = None
+
+
+class IdentityHeaders(_Settings):
+    user_id: str = "X-OpenWebUI-User-Id"
+    email: str = "X-OpenWebUI-User-Email"
+    role: str = "X-OpenWebUI-User-Role"
+    name: str = "X-OpenWebUI-User-Name"
+
+
+class GatewaySettings(_Settings):
+    routes: dict[str, RouteSettings]
+    clients: dict[str, ClientSettings]
+    tenants: list[TenantSettings] = Field(default_factory=list)
+    default_tenant: str | None = None
+    timeout_seconds: float = 30.0
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    cors_origins: list[str] = Field(default_factory=list)
+    public_docs: bool = False
+    identity_headers: IdentityHeaders = IdentityHeaders()
+
+    def tenant(self, name: str | None) -> TenantSettings | None:
+        return next((t for t in self.tenants if t.name == name), None)
+
+
+def load_config(path: str | Path) -> tuple[dict[str, Any], GatewaySettings]:
+    """(mcpo's mcpServers, gateway settings) from the generated config file."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    return document["mcpServers"], GatewaySettings.model_validate(document["gateway"])

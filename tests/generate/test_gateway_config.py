@@ -1,0 +1,99 @@
+"""The gateway config (mcpo's servers plus mcpstack's gateway section) is derived from the catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mcpstack import DEFAULT_CONFIG_DIR
+from mcpstack.catalog import load_catalog
+from mcpstack.generate import GENERATORS, redacted
+from mcpstack.generate.gateway import mcpo_servers, stdio_packages
+from tests.conftest import EditConfig
+
+
+def test_every_route_becomes_an_mcpo_server_with_the_in_cluster_url() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
+    servers = json.loads(GENERATORS["gateway-config"].render(catalog, "mcpo", redacted))["mcpServers"]
+    assert servers["time"] == {"type": "streamable-http", "url": "http://time:8003/mcp"}
+    assert servers["sandbox"] == {"type": "streamable-http", "url": "http://sandbox:8001/mcp"}
+    assert set(servers) == set(catalog.services["mcpo"].gateway.routes)
+
+
+def test_stdio_route_runs_the_package_from_its_own_venv() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
+    reference = mcpo_servers(catalog, "mcpo", redacted)["time-reference"]
+    assert reference == {
+        "command": "/opt/mcp-stdio/time-reference/bin/mcp-server-time",
+        "args": ["--local-timezone", "UTC"],
+    }
+    assert stdio_packages(catalog.services["mcpo"]) == "time-reference=mcp-server-time==2026.10.19"
+
+
+def test_route_transport_defaults_to_the_servers_first_transport(edit_config: EditConfig) -> None:
+    config = edit_config("time: {service: time, transport: streamable-http}", "time: {service: time}")
+    edit_config("        streamable-http: /mcp\n        sse: /sse", "        sse: /sse\n        streamable-http: /mcp")
+    assert mcpo_servers(load_catalog(config, "dev"), "mcpo", redacted)["time"] == {
+        "type": "sse",
+        "url": "http://time:8003/sse",
+    }
+
+
+def test_route_uses_the_port_named_by_the_server(edit_config: EditConfig) -> None:
+    edit_config(
+        "      - {name: http, port: 8003}", "      - {name: admin, port: 9000}\n      - {name: http, port: 8003}"
+    )
+    config = edit_config("        sse: /sse\n", "        sse: /sse\n      port: http\n")
+    assert mcpo_servers(load_catalog(config, "dev"), "mcpo", redacted)["time"]["url"] == "http://time:8003/mcp"
+
+
+def test_config_is_stable_for_unchanged_input(config_copy: Path) -> None:
+    catalog = load_catalog(config_copy, "dev")
+    assert GENERATORS["gateway-config"].render(catalog, "mcpo", redacted) == GENERATORS["gateway-config"].render(
+        catalog, "mcpo", redacted
+    )
+    assert GENERATORS["gateway-config"].secret  # may carry upstream credentials: mounted from a Secret
+
+
+def gateway_section(config: Path = DEFAULT_CONFIG_DIR) -> dict:
+    return json.loads(GENERATORS["gateway-config"].render(load_catalog(config, "dev"), "mcpo", redacted))["gateway"]
+
+
+def test_clients_refer_to_key_files_never_to_key_values() -> None:
+    clients = gateway_section()["clients"]
+    assert clients["e2e"] == {
+        "key_file": "/run/secrets/gateway-keys/e2e",
+        "tenant": "platform",
+        "forwards_user_identity": False,
+    }
+    assert clients["open-webui"]["forwards_user_identity"] is True
+
+
+def test_tenants_keep_their_order_and_routes_their_required_flag() -> None:
+    section = gateway_section()
+    assert [t["name"] for t in section["tenants"]] == ["platform", "staff", "guests"]
+    assert section["routes"]["sandbox"]["required"] is False
+    assert section["routes"]["time"]["required"] is True
+    assert section["rate_limits"] == {"per_client_per_minute": 100, "global_per_minute": 1000, "redis_url": None}
+
+
+def test_tenant_credentials_get_an_upstream_of_their_own(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "      tools: {time: [get_current_time, convert_time]}",
+        "      tools: {time: [get_current_time, convert_time]}\n"
+        "      credentials: {time: {Authorization: gateway-key-loadtest}}",
+    )
+    catalog = load_catalog(config, "dev")
+    servers = mcpo_servers(catalog, "mcpo", lambda name: f"value-of-{name}")
+    assert servers["time--guests"] == {
+        "type": "streamable-http",
+        "url": "http://time:8003/mcp",
+        "headers": {"Authorization": "value-of-gateway-key-loadtest"},
+    }
+    assert "headers" not in servers["time"]  # other tenants never share the guests' credential
+    assert gateway_section(config)["routes"]["time"]["tenant_upstreams"] == {"guests": "time--guests"}
+
+
+def test_redis_rate_limits_point_at_the_redis_service(edit_config: EditConfig) -> None:
+    config = edit_config("        global_per_minute: 1000\n", "        global_per_minute: 1000\n        redis: time\n")
+    assert gateway_section(config)["rate_limits"]["redis_url"] == "redis://time:8003/0"
