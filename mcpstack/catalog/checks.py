@@ -113,8 +113,11 @@ def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService
 
 def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
     tenancy = catalog.tenancy
-    routes = {route: gateway.gateway.routes[route] for gateway in catalog.gateways().values()
-              for route in gateway.gateway.routes}
+    routes = {
+        route: gateway.gateway.routes[route]
+        for gateway in catalog.gateways().values()
+        for route in gateway.gateway.routes
+    }
     if tenancy.default_tenant and tenancy.default_tenant not in tenancy.tenants:
         yield ("tenancy", "default_tenant"), _missing("tenant", tenancy.default_tenant, tenancy.tenants)
     for name, tenant in tenancy.tenants.items():

@@ -150,9 +150,7 @@ class GatewayRoute(Model):
         default=None, description="transport to the service; default: its first listed transport"
     )
     stdio: StdioServer | None = None
-    required: bool = Field(
-        default=True, description="the gateway is ready only while this upstream is connected"
-    )
+    required: bool = Field(default=True, description="the gateway is ready only while this upstream is connected")
     headers: dict[str, Name] = Field(
         default_factory=dict, description="upstream request headers from secrets: header -> secret"
     )

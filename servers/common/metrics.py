@@ -6,6 +6,7 @@ rejected before the tool runs (unknown tool, invalid arguments), and records the
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -18,6 +19,8 @@ from pydantic import ValidationError
 # Tool calls are expected in the 1 ms .. 30 s range (sandbox runs are the slow end).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNKNOWN_TOOL = "unknown"
+CORRELATION_META_KEY = "io.mcpstack/correlation-id"  # set by the mcpstack gateway on every tools/call
+logger = logging.getLogger("mcpstack.tools")
 
 
 class ToolMetrics:
@@ -67,22 +70,42 @@ class _ToolMetricsMiddleware(ServerMiddleware[Any]):
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
             return await call_next(ctx)
-        tool = self._metrics.tool_label(ctx.params.get("name") if ctx.params else None)
+        params = ctx.params or {}
+        tool = self._metrics.tool_label(params.get("name"))
+        meta = params.get("_meta")
+        correlation = meta.get(CORRELATION_META_KEY) if isinstance(meta, dict) else None
         self._metrics.calls.labels(tool).inc()
         started = time.perf_counter()
+        outcome = "error"
         try:
             result = await call_next(ctx)
+            match result:
+                case CallToolResult(is_error=True) | {"isError": True}:
+                    outcome = "tool_error"
+                case _:
+                    outcome = "ok"
         except ValidationError:
-            self._metrics.errors.labels(tool, "invalid_params").inc()
+            outcome = "invalid_params"
             raise
         except MCPError:
-            self._metrics.errors.labels(tool, "protocol_error").inc()
+            outcome = "protocol_error"
             raise
         finally:
-            self._metrics.latency.labels(tool).observe(time.perf_counter() - started)
-        match result:
-            case CallToolResult(is_error=True) | {"isError": True}:
-                self._metrics.errors.labels(tool, "tool_error").inc()
-            case _:
-                pass
+            elapsed = time.perf_counter() - started
+            self._metrics.latency.labels(tool).observe(elapsed)
+            if outcome != "ok":
+                self._metrics.errors.labels(tool, outcome).inc()
+            logger.info(
+                "tools/call %s: %s",
+                tool,
+                outcome,
+                extra={
+                    "fields": {
+                        "tool": tool,
+                        "outcome": outcome,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "correlation_id": correlation or "-",
+                    }
+                },
+            )
         return result

@@ -14,9 +14,8 @@ from mcpo.main import create_sub_app, lifespan, validate_server_config
 from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
-from servers.gateway import errors
+from servers.gateway import errors, mcp_session
 from servers.gateway.auth import ApiKeys
-from servers.gateway.mcp_context import propagate_correlation_ids
 from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.middleware import GatewayMiddleware
 from servers.gateway.ratelimit import RateLimiter
@@ -51,7 +50,7 @@ def build_gateway(
     servers: dict[str, dict[str, Any]], settings: GatewaySettings, metrics: GatewayMetrics | None = None
 ) -> GatewayMiddleware:
     metrics = metrics or GatewayMetrics()
-    propagate_correlation_ids()
+    mcp_session.install()
     mcpo_app, sub_apps = build_mcpo_app(servers)
     upstreams = {}
     for name, sub_app in sub_apps.items():

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextvars
-import json
-import logging
 import re
 import uuid
-from datetime import UTC, datetime
+
+from servers.common.logs import configure_logging as shared_configure_logging
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 _caller: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("caller", default={})  # noqa: B039
@@ -35,31 +34,11 @@ def caller() -> dict[str, str]:
     return _caller.get()
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the request's correlation ID and caller (client, tenant)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "correlation_id": correlation_id(),
-            **caller(),
-            **getattr(record, "fields", {}),
-        }
-        if record.exc_info and record.levelno >= logging.ERROR:
-            entry["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(entry, default=str)
+def _log_context() -> dict[str, str]:
+    return {"correlation_id": correlation_id(), **caller()}
 
 
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
     # mcpo logs every tool call's arguments (user code, possibly secrets) at INFO, and tracebacks of
     # tool errors; the gateway logs its own access line per request instead.
-    for noisy in ("mcpo", "mcpo.main", "mcpo.utils.main", "httpx", "uvicorn.access", "mcp"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    shared_configure_logging(level, _log_context, quiet=("mcpo", "httpx", "uvicorn.access", "mcp"))

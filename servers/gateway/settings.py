@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(functools.cached_property,))
 
 
 class RouteSettings(_Settings):
@@ -62,7 +63,11 @@ class GatewaySettings(_Settings):
     identity_headers: IdentityHeaders = IdentityHeaders()
 
     def tenant(self, name: str | None) -> TenantSettings | None:
-        return next((t for t in self.tenants if t.name == name), None)
+        return self._tenants_by_name.get(name) if name else None
+
+    @functools.cached_property
+    def _tenants_by_name(self) -> dict[str, TenantSettings]:
+        return {t.name: t for t in self.tenants}
 
 
 def load_config(path: str | Path) -> tuple[dict[str, Any], GatewaySettings]:
