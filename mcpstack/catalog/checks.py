@@ -185,6 +185,8 @@ def dependency_graph(catalog: Catalog) -> dict[str, set[str]]:
         needs = set(service.depends_on)
         if isinstance(service, GatewayService):
             needs |= {r.service for r in service.gateway.routes.values() if r.service}
+            if service.gateway.rate_limits.redis:
+                needs.add(service.gateway.rate_limits.redis)
         graph[name] = {n for n in needs if n in catalog.services}
     return graph
 

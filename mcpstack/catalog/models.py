@@ -81,6 +81,11 @@ class HttpEndpoint(Model):
     port: Name = Field(description="name of one of the service's ports")
 
 
+class Probe(Model):
+    port: Name = Field(description="name of one of the service's ports")
+    path: AbsolutePath | None = Field(default=None, description="HTTP GET path; none: a TCP connect probe")
+
+
 class ResourceList(Model):
     cpu: CpuQuantity | None = None
     memory: MemoryQuantity | None = None
@@ -221,8 +226,8 @@ class ServiceBase(Model):
     files: list[GeneratedFile] = Field(default_factory=list)
     volumes: list[Volume] = Field(default_factory=list)
     resources: Resources = Resources()
-    health: HttpEndpoint | None = Field(default=None, description="liveness: the process answers")
-    ready: HttpEndpoint | None = Field(default=None, description="readiness, when it differs from health")
+    health: Probe | None = Field(default=None, description="liveness: the process answers")
+    ready: Probe | None = Field(default=None, description="readiness, when it differs from health")
     metrics: HttpEndpoint | None = None
     depends_on: list[Name] = Field(default_factory=list)
     replicas: int = Field(default=1, ge=0)
@@ -247,11 +252,16 @@ class PrometheusService(ServiceBase):
     prometheus: PrometheusSettings = PrometheusSettings()
 
 
-Service = Annotated[McpServerService | GatewayService | PrometheusService, Field(discriminator="kind")]
+class RedisService(ServiceBase):
+    kind: Literal["redis"]
+
+
+Service = Annotated[McpServerService | GatewayService | PrometheusService | RedisService, Field(discriminator="kind")]
 SERVICE_KINDS: dict[str, type[ServiceBase]] = {
     "mcp-server": McpServerService,
     "gateway": GatewayService,
     "prometheus": PrometheusService,
+    "redis": RedisService,
 }
 
 

@@ -13,8 +13,15 @@ from pathlib import Path
 import docker
 from docker.errors import ImageNotFound
 
-OFFLINE_BASE = "mcpstack/base:bookworm-python3.11"
+OFFLINE_BASE = "mcpstack/base:bookworm-python3.11-2"
 PACKAGES = "python3,python3-venv,ca-certificates"
+MIRROR = "http://deb.debian.org/debian"
+# debootstrap configures the release only; like the official images, follow its updates and security fixes
+SOURCES = (
+    "deb http://deb.debian.org/debian bookworm main\n"
+    "deb http://deb.debian.org/debian bookworm-updates main\n"
+    "deb http://deb.debian.org/debian-security bookworm-security main\n"
+)
 
 
 class BaseImageError(RuntimeError):
@@ -37,14 +44,20 @@ def ensure_offline_base(client: docker.DockerClient, log: callable, mirror: str 
     log(f"bootstrapping {OFFLINE_BASE} from Debian packages (about a minute)")
     with tempfile.TemporaryDirectory(prefix="mcpstack-rootfs-") as tmp:
         rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
-        command = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", "bookworm", str(rootfs)]
-        if mirror:
-            command.append(mirror)
+        command = [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={PACKAGES}",
+            "bookworm",
+            str(rootfs),
+            mirror or MIRROR,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-15:])
             raise BaseImageError(f"debootstrap failed (exit {done.returncode}):\n{tail}")
         shutil.rmtree(rootfs / "var/cache/apt/archives", ignore_errors=True)
+        (rootfs / "etc/apt/sources.list").write_text(SOURCES)
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
         repository, tag = OFFLINE_BASE.split(":")
         client.api.import_image(

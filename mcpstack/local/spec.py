@@ -28,8 +28,8 @@ class ContainerSpec:
     tmpfs: tuple[str, ...]
     memory_limit: str | None
     cpu_limit: str | None
-    health: tuple[str, str] | None  # (path, port name)
-    ready: tuple[str, str] | None  # (path, port name); `up` waits for it, else for health
+    health: tuple[str | None, str] | None  # (HTTP path or None for TCP, port name)
+    ready: tuple[str | None, str] | None  # like health; `up` waits for it, else for health
     depends_on: frozenset[str] = field(default_factory=frozenset)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -240,6 +241,13 @@ class LocalStack:
         base = self.urls(service).get(port_name)
         if base is None:
             return "unknown"
+        if path is None:  # a TCP service (e.g. Redis): accepting connections is healthy
+            host, _, port = base.removeprefix("http://").partition(":")
+            try:
+                socket.create_connection((host, int(port)), timeout=1).close()
+            except OSError:
+                return "starting"
+            return "healthy"
         try:
             return "healthy" if http.get(base + path).status_code == 200 else "unhealthy"
         except httpx.HTTPError:

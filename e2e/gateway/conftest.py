@@ -1,0 +1,115 @@
+"""The gateway against real upstreams: a stack from a catalog variant with a 3 s time limit, an extra
+route to the time server over SSE, and rate limits out of the way (they have a suite of their own)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import httpx
+import pytest
+
+from e2e.variants import variant_stack
+from mcpstack.local.containers import container_name
+from mcpstack.local.stack import LocalStack
+
+pytestmark = pytest.mark.docker
+TIME_LIMIT_SECONDS = 3
+
+
+def relaxed_gateway(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
+    gateway = catalog["services"]["mcpo"]["gateway"]
+    gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
+    gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
+    gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
+    catalog["tenancy"]["tenants"]["platform"]["tools"]["time-sse"] = "*"
+
+
+@pytest.fixture(scope="package")
+def gw_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with variant_stack(tmp_path_factory.mktemp("gateway") / "config", relaxed_gateway, "mcpstack-gw") as stack:
+        yield stack
+
+
+class Gateway:
+    """HTTP access to the stack's gateway as one of its clients (API key names from the catalog)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.clients = stack.catalog.services["mcpo"].gateway.clients
+
+    @property
+    def url(self) -> str:
+        return self.stack.url("mcpo")  # read live: a restarted container gets a new host port
+
+    def key(self, client: str) -> str:
+        return self.stack.secrets.value(self.clients[client].secret)
+
+    def headers(self, client: str = "e2e", **user: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key(client)}"}
+        names = {"user_id": "X-OpenWebUI-User-Id", "email": "X-OpenWebUI-User-Email", "role": "X-OpenWebUI-User-Role"}
+        headers.update({names[k]: v for k, v in user.items()})
+        return headers
+
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        client: str = "e2e",
+        timeout: float = 30,
+        raw: bytes | None = None,
+        extra: dict[str, str] | None = None,
+        **user: str,
+    ) -> httpx.Response:
+        headers = {**self.headers(client, **user), "Content-Type": "application/json", **(extra or {})}
+        content = raw if raw is not None else httpx.Request("POST", "http://x", json=body).content
+        return httpx.post(self.url + path, content=content, headers=headers, timeout=timeout)
+
+    def get(self, path: str, *, client: str | None = "e2e", **user: str) -> httpx.Response:
+        headers = self.headers(client, **user) if client else {}
+        return httpx.get(self.url + path, headers=headers, timeout=30)
+
+    def wait_until(self, check: Callable[[], bool], timeout: float = 30, what: str = "condition") -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if check():
+                return time.monotonic() - started
+            time.sleep(0.25)
+        pytest.fail(f"{what} not reached within {timeout} s")
+
+
+@pytest.fixture(scope="package")
+def gw(gw_stack: LocalStack) -> Gateway:
+    return Gateway(gw_stack)
+
+
+def container(stack: LocalStack, service: str) -> Any:
+    return docker.from_env().containers.get(container_name(stack.name, service))
+
+
+def wait_gateway_up(gw: Gateway, timeout: float = 30) -> None:
+    def answers() -> bool:
+        try:
+            return httpx.get(gw.url + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    gw.wait_until(answers, timeout, "gateway /health")
+
+
+def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, f"{response.status_code}: {response.text[:300]}"
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == f"urn:mcpstack:problem:{slug}", body
+    assert body["correlation_id"] == response.headers["x-request-id"]
+    return body
+
+
+def tmp_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
