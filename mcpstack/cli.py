@@ -205,6 +205,24 @@ def smoke(
     raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=os.environ.copy(), check=False).returncode)
 
 
+bench_app = typer.Typer(help="Benchmarks that write reports.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("gateway")
+def bench_gateway(
+    report: Annotated[Path, typer.Option(help="report directory")] = REPO_ROOT / "reports" / "gateway-benchmark",
+    seconds: Annotated[float, typer.Option(help="seconds per measurement")] = 8.0,
+    rounds: Annotated[int, typer.Option(help="interleaved rounds (medians are reported)")] = 2,
+) -> None:
+    """Stock mcpo vs the gateway vs direct MCP calls, at 1 and 100 connections (needs wrk)."""
+    from benchmarks.gateway import markdown, run_benchmark
+
+    result = run_benchmark(report, seconds=seconds, rounds=rounds, log=_info)
+    console.print(markdown(result))
+    console.print(f"report: {report / 'report.json'}, {report / 'report.md'}")
+
+
 def _print_status(name: str, statuses: list) -> None:
     table = Table("service", "state", "health", "URL", "image", title=f"stack {name}")
     for item in statuses:

@@ -2,6 +2,7 @@
 # Prepares a machine for mcpstack, installing only what is missing:
 #   - a Docker engine: installs Debian's docker.io and starts dockerd when no engine answers;
 #   - debootstrap, for the offline base image on machines without a container registry;
+#   - redis-server (the rate limiter's unit tests run a real one) and wrk (benchmarks);
 #   - the project's virtualenv (.venv) with mcpstack and its test dependencies.
 # Fails loudly, naming what could not be done.
 set -euo pipefail
@@ -52,8 +53,18 @@ ensure_docker() {
   die "no Docker engine answered within 60 s (see /var/log/mcpstack-dockerd.log; non-root users need the docker group)"
 }
 
-ensure_debootstrap() {
-  command -v debootstrap >/dev/null || apt_install debootstrap
+ensure_tools() {
+  local missing=()
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+  # Debian starts redis-server as a service where an init system runs; tests start their own.
+  if pgrep -x redis-server >/dev/null && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
 }
 
 ensure_venv() {
@@ -65,12 +76,12 @@ ensure_venv() {
   fi
   [ -x .venv/bin/python ] || python3 -m venv .venv || die "cannot create .venv"
   log "installing mcpstack into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' || die "pip install -e '.[dev]' failed"
+  .venv/bin/pip install --quiet --quiet --disable-pip-version-check -e '.[dev]' || die "pip install -e '.[dev]' failed"
   echo "$wanted" > "$stamp"
 }
 
 ensure_python
 ensure_docker
-ensure_debootstrap
+ensure_tools
 ensure_venv
 log "ready"

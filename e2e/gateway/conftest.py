@@ -12,9 +12,9 @@ import docker
 import httpx
 import pytest
 
-from e2e.variants import variant_stack
 from mcpstack.local.containers import container_name
 from mcpstack.local.stack import LocalStack
+from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3

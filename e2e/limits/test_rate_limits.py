@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from e2e.gateway.conftest import Gateway, container, problem, wait_gateway_up
-from e2e.variants import variant_stack
+from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
 PER_CLIENT, GLOBAL = 5, 9

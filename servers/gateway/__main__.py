@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import uvicorn
 
-from servers.gateway.app import build_gateway
-from servers.gateway.auth import KeyFileError
+from servers.gateway.app import CONFIG_ENV, create_app
 from servers.gateway.context import configure_logging
-from servers.gateway.settings import load_config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,17 +18,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", required=True, help="gateway config (generated from the catalog)")
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all interfaces
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--workers", type=int, default=1, help="processes; each keeps its own upstream sessions")
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
+    os.environ[CONFIG_ENV] = args.config
     try:
-        servers, settings = load_config(args.config)
-        app = build_gateway(servers, settings)
-    except (OSError, ValueError, KeyFileError) as exc:
+        create_app()  # fail here, with exit code 2, on a bad config or key file: not in every worker
+    except (OSError, ValueError) as exc:
         logging.getLogger("mcpstack.gateway").error("cannot start: %s", exc)
         sys.exit(2)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False, log_config=None
+        "servers.gateway.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop=args.loop,
+        http=args.http,
+        log_level=args.log_level.lower(),
+        access_log=False,
+        log_config=None,
     )
 
 

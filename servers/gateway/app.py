@@ -7,6 +7,7 @@ mcpo's `run()` builds its app and serves it in one call; building it here from `
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,12 +17,15 @@ from starlette.middleware.cors import CORSMiddleware
 
 from servers.gateway import errors, mcp_session
 from servers.gateway.auth import ApiKeys
+from servers.gateway.context import configure_logging
 from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.middleware import GatewayMiddleware
 from servers.gateway.ratelimit import RateLimiter
-from servers.gateway.settings import GatewaySettings
+from servers.gateway.settings import GatewaySettings, load_config
 from servers.gateway.tenancy import TenantPolicy
 from servers.gateway.upstreams import Upstream, Upstreams
+
+CONFIG_ENV = "MCPSTACK_GATEWAY_CONFIG"
 
 
 def build_mcpo_app(servers: dict[str, dict[str, Any]]) -> tuple[FastAPI, dict[str, FastAPI]]:
@@ -81,3 +85,10 @@ def build_gateway(
         upstreams=Upstreams(upstreams),
         metrics=metrics,
     )
+
+
+def create_app() -> GatewayMiddleware:
+    """uvicorn's app factory: each worker process builds its own gateway from the config file."""
+    configure_logging(os.environ.get("MCPSTACK_LOG_LEVEL", "INFO"))
+    servers, settings = load_config(os.environ[CONFIG_ENV])
+    return build_gateway(servers, settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 from servers.gateway.settings import ClientSettings
 
 
-class KeyFileError(RuntimeError):
+class KeyFileError(ValueError):
     pass
 
 

@@ -291,3 +291,17 @@ def test_tenant_credentials_need_a_service_route_and_a_declared_secret(edit_conf
 def test_tenancy_keeps_the_catalog_order(config_copy: Path) -> None:
     # the first matching tenant wins, so the order written in the catalog is significant
     assert list(load_catalog(config_copy, "dev").tenancy.tenants) == ["platform", "staff", "guests"]
+
+
+def test_rate_limit_redis_must_be_a_service(edit_config: EditConfig) -> None:
+    config = edit_config("        redis: redis  # buckets shared by every gateway replica", "        redis: redsi")
+    problem = only_problem(config, "prod")
+    assert problem.path == "services.mcpo.gateway.rate_limits.redis"
+    assert "unknown service 'redsi'" in problem.message
+
+
+def test_the_gateway_depends_on_its_redis(config_copy: Path) -> None:
+    from mcpstack.catalog.checks import dependency_graph
+
+    assert "redis" in dependency_graph(load_catalog(config_copy, "prod"))["mcpo"]
+    assert "redis" not in dependency_graph(load_catalog(config_copy, "dev"))["mcpo"]

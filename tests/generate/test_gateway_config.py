@@ -75,6 +75,7 @@ def test_tenants_keep_their_order_and_routes_their_required_flag() -> None:
     assert section["routes"]["sandbox"]["required"] is False
     assert section["routes"]["time"]["required"] is True
     assert section["rate_limits"] == {"per_client_per_minute": 100, "global_per_minute": 1000, "redis_url": None}
+    assert section["timeout_seconds"] == 30
 
 
 def test_tenant_credentials_get_an_upstream_of_their_own(edit_config: EditConfig) -> None:
@@ -94,6 +95,7 @@ def test_tenant_credentials_get_an_upstream_of_their_own(edit_config: EditConfig
     assert gateway_section(config)["routes"]["time"]["tenant_upstreams"] == {"guests": "time--guests"}
 
 
-def test_redis_rate_limits_point_at_the_redis_service(edit_config: EditConfig) -> None:
-    config = edit_config("        global_per_minute: 1000\n", "        global_per_minute: 1000\n        redis: time\n")
-    assert gateway_section(config)["rate_limits"]["redis_url"] == "redis://time:8003/0"
+def test_prod_limits_live_in_the_redis_service_and_dev_limits_in_process() -> None:
+    prod = json.loads(GENERATORS["gateway-config"].render(load_catalog(DEFAULT_CONFIG_DIR, "prod"), "mcpo", redacted))
+    assert prod["gateway"]["rate_limits"]["redis_url"] == "redis://redis:6379/0"
+    assert gateway_section()["rate_limits"]["redis_url"] is None

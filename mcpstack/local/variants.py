@@ -1,4 +1,4 @@
-"""Stacks built from a variant of the real catalog, for suites that need other settings (short time
+"""Stacks built from a variant of the real catalog, for suites and benchmarks that need other settings (short time
 limits, small rate limits, an extra route). Everything not changed is the catalog as shipped."""
 
 from __future__ import annotations

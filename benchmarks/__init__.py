@@ -1,0 +1,1 @@
+"""Benchmarks that write reports: the gateway against stock mcpo and direct MCP calls."""
