@@ -18,6 +18,18 @@ from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3
+# An MCP server that reports the X-Tenant-* headers its requests arrive with (runs in the time image,
+# which has the MCP SDK): proof that a tenant's upstream credential reaches the upstream.
+HEADER_ECHO = """
+import uvicorn
+from mcp.server.mcpserver import Context, MCPServer
+server = MCPServer("header-echo")
+@server.tool(description="The X-Tenant-* headers of this request")
+def seen_headers(ctx: Context) -> dict[str, str]:
+    return {k.lower(): v for k, v in (ctx.headers or {}).items() if k.lower().startswith("x-tenant")}
+app = server.streamable_http_app(stateless_http=True, json_response=True, host="0.0.0.0")
+uvicorn.run(app, host="0.0.0.0", port=8005, log_level="warning")
+"""
 
 
 def relaxed_gateway(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
@@ -25,7 +37,20 @@ def relaxed_gateway(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
     gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
     gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
-    catalog["tenancy"]["tenants"]["platform"]["tools"]["time-sse"] = "*"
+    gateway["routes"]["echo"] = {"service": "echo", "required": False}
+    catalog["services"]["echo"] = {
+        "kind": "mcp-server",
+        "image": catalog["services"]["time"]["image"],
+        "command": ["python", "-c", HEADER_ECHO],
+        "ports": [{"name": "http", "port": 8005}],
+        "health": {"port": "http"},
+        "mcp": {"transports": {"streamable-http": "/mcp"}},
+    }
+    catalog["secrets"]["tenant-token-staff"] = {"description": "staff's token for the echo upstream", "generate": True}
+    tenants = catalog["tenancy"]["tenants"]
+    tenants["platform"]["tools"].update({"time-sse": "*", "echo": "*"})
+    tenants["staff"]["tools"]["echo"] = "*"
+    tenants["staff"]["credentials"] = {"echo": {"X-Tenant-Token": "tenant-token-staff"}}
 
 
 @pytest.fixture(scope="package")

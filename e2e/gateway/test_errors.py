@@ -72,3 +72,21 @@ def test_errors_never_contain_api_keys(gw: Gateway) -> None:
     ]
     for key in (gw.key(client) for client in gw.clients):
         assert all(key not in r.text for r in responses)
+
+
+def test_tenant_credentials_reach_the_upstream_for_that_tenant_only(gw: Gateway) -> None:
+    token = gw.stack.secrets.value("tenant-token-staff")
+    staff = {"client": "open-webui", "user_id": "s-2", "email": "kim@example.com"}
+    seen = gw.post("/echo/seen_headers", {}, **staff)
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == {"x-tenant-token": token}  # the upstream received staff's credential
+    assert gw.post("/echo/seen_headers", {}).json() == {}  # platform (e2e client): its own upstream, no token
+    spec = gw.get("/echo/openapi.json", **staff)
+    assert spec.status_code == 200 and token not in spec.text
+    assert spec.json()["servers"] == [{"url": "/echo"}]  # the tenant's upstream name is not revealed
+    assert token not in problem_text(gw.post("/echo/no_such_tool", {}, **staff))
+
+
+def problem_text(response) -> str:
+    assert response.headers["content-type"] == "application/problem+json"
+    return response.text

@@ -47,7 +47,7 @@ def test_metrics_count_requests_by_route_tool_and_status_and_upstream_health(gw:
     assert 'gateway_requests_total{route="time",status="200",tool="convert_time"}' in text
     assert 'gateway_requests_total{route="time",status="422",tool="convert_time"}' in text
     assert 'gateway_request_duration_seconds_bucket{le="0.25",route="time",status="200",tool="convert_time"}' in text
-    for upstream in ("time", "sandbox", "time-reference", "time-sse"):
+    for upstream in ("time", "sandbox", "time-reference", "time-sse", "echo", "echo--staff"):
         assert f'gateway_upstream_up{{upstream="{upstream}"}} 1.0' in text
     assert 'gateway_client_requests_total{client="e2e",tenant="platform"}' in text
 
@@ -55,7 +55,7 @@ def test_metrics_count_requests_by_route_tool_and_status_and_upstream_health(gw:
 def test_no_log_line_of_any_container_contains_an_api_key(gw: Gateway) -> None:
     gw.post("/time/get_current_time", {"timezone": "UTC"}, client="open-webui", user_id="u1", email="a@example.com")
     gw.post("/time/get_current_time", {"timezone": "UTC"}, extra={"Authorization": "Bearer wrong-key-000000"})
-    keys = [gw.key(client) for client in gw.clients]
+    keys = [gw.key(client) for client in gw.clients] + [gw.stack.secrets.value("tenant-token-staff")]
     for service in gw.stack.specs:
         logs = container(gw.stack, service).logs().decode(errors="replace")
         assert not [key for key in keys if key in logs], f"an API key appears in the {service} log"
