@@ -37,6 +37,9 @@ BaseOption = Annotated[
         "Debian packages) or 'auto' (registry, falling back to offline)",
     ),
 ]
+RealOption = Annotated[
+    list[str] | None, typer.Option("--real", help="run this service itself, not its local stand-in (repeatable)")
+]
 EXIT_INVALID = 2
 
 
@@ -48,6 +51,15 @@ def _load(config: Path, env: str) -> Catalog:
             errors.print(str(problem), markup=False, highlight=False)
         errors.print(f"[red]{len(exc.problems)} problem(s) in the catalog[/red]")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _local(catalog: Catalog, real: list[str] | None) -> Catalog:
+    from mcpstack.local.view import UnknownService, local_view
+
+    try:
+        return local_view(catalog, real or ())
+    except UnknownService as exc:
+        raise _fail(str(exc), EXIT_INVALID) from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -101,13 +113,15 @@ def images_build(
     base: BaseOption = "auto",
     force: Annotated[bool, typer.Option(help="rebuild even when the inputs are unchanged")] = False,
     service: Annotated[list[str] | None, typer.Option(help="only the images of these services")] = None,
+    every: Annotated[bool, typer.Option("--all", help="every buildable image, not only what `up` runs")] = False,
+    real: RealOption = None,
     config: ConfigDir = DEFAULT_CONFIG_DIR,
 ) -> None:
-    """Build every image the catalog declares (skips images whose inputs are unchanged)."""
+    """Build the images the local stack runs (skips images whose inputs are unchanged)."""
     from mcpstack.local.docker_engine import DockerUnavailable, docker_client
     from mcpstack.local.images import ImageBuilder, ImageBuildError
 
-    catalog = _load(config, env)
+    catalog = _load(config, env) if every else _local(_load(config, env), real)
     try:
         builder = ImageBuilder(docker_client(), base=_base_mode(base), log=_info)
         outcomes = builder.ensure(catalog, force=force, only=set(service) if service else None)
@@ -126,6 +140,7 @@ def up(
     build: Annotated[bool, typer.Option(help="build missing or outdated images first")] = True,
     base: BaseOption = "auto",
     timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be healthy")] = 90.0,
+    real: RealOption = None,
     config: ConfigDir = DEFAULT_CONFIG_DIR,
 ) -> None:
     """Start the stack on the local Docker engine and wait until every service is healthy."""
@@ -135,7 +150,10 @@ def up(
 
     catalog = _load(config, env)
     try:
-        local = LocalStack(catalog, name=stack, log=_info)
+        _local(catalog, real)  # reject an unknown --real before anything starts
+        local = LocalStack(catalog, name=stack, log=_info, real=real or ())
+        for original, stand_in in local.substitutions.items():
+            _info(f"{original} runs as {stand_in} here (local.substitutes; --real {original} for the real one)")
         statuses = local.up(build=build, base=_base_mode(base), timeout=timeout)
     except (DockerUnavailable, ImageBuildError, StackError) as exc:
         raise _fail(str(exc)) from None

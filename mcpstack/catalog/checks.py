@@ -7,7 +7,16 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 
 from mcpstack.catalog.errors import Problem
-from mcpstack.catalog.models import Catalog, GatewayService, McpServerService, ServiceBase
+from mcpstack.catalog.models import (
+    Catalog,
+    GatewayService,
+    GrafanaService,
+    LlmService,
+    McpServerService,
+    OpenWebUIService,
+    PrometheusService,
+    ServiceBase,
+)
 from mcpstack.catalog.paths import KeyPath, SourceMap, format_path
 
 
@@ -17,6 +26,7 @@ def check_catalog(catalog: Catalog, source_map: SourceMap, generators: Collectio
         found += _check_service(catalog, name, service, generators)
     found += _check_tenancy(catalog)
     found += _check_publish(catalog)
+    found += _check_local_runtime(catalog)
     found += _check_cycles(catalog)
     return [Problem(format_path(path), message, source_map.value_at(path)) for path, message in found]
 
@@ -69,6 +79,12 @@ def _check_references(
     for index, file in enumerate(service.files):
         if file.generator not in generators:
             yield (*base, "files", index, "generator"), _missing("generator", file.generator, generators)
+    for variable, generator in service.generated_env.items():
+        if generator not in generators:
+            yield (*base, "generated_env", variable), _missing("generator", generator, generators)
+        elif variable in service.env:
+            yield (*base, "generated_env", variable), "also set in env; give it one value"
+    yield from _check_kind_references(catalog, name, service)
 
 
 def _check_routes(catalog: Catalog, name: str, gateway: GatewayService) -> Iterator[tuple[KeyPath, str]]:
@@ -103,9 +119,12 @@ def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService
         if client.tenant and client.tenant not in catalog.tenancy.tenants:
             yield (*at, "tenant"), _missing("tenant", client.tenant, catalog.tenancy.tenants)
     for route_name, route in gateway.gateway.routes.items():
-        for header, secret in route.headers.items():
-            if secret not in catalog.secrets:
-                yield (*path, "routes", route_name, "headers", header), _missing("secret", secret, catalog.secrets)
+        for header, value in route.headers.items():
+            if value.secret not in catalog.secrets:
+                yield (
+                    (*path, "routes", route_name, "headers", header),
+                    _missing("secret", value.secret, catalog.secrets),
+                )
     redis = gateway.gateway.rate_limits.redis
     if redis and (redis not in catalog.services or not catalog.services[redis].ports):
         yield (*path, "rate_limits", "redis"), _missing("service", redis, catalog.services)
@@ -130,15 +149,93 @@ def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
                 yield at, _missing("gateway route", route, routes)
             elif routes[route].stdio:
                 yield at, "credentials apply to routes to a service, not to stdio routes"
-            for header, secret in headers.items():
-                if secret not in catalog.secrets:
-                    yield (*at, header), _missing("secret", secret, catalog.secrets)
+            for header, value in headers.items():
+                if value.secret not in catalog.secrets:
+                    yield (*at, header), _missing("secret", value.secret, catalog.secrets)
+
+
+def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) -> Iterator[tuple[KeyPath, str]]:
+    base: KeyPath = ("services", name)
+
+    def expect(path: KeyPath, target: str, kind: type[ServiceBase], what: str) -> Iterator[tuple[KeyPath, str]]:
+        found = catalog.services.get(target)
+        if found is None:
+            yield path, _missing("service", target, [n for n, s in catalog.services.items() if isinstance(s, kind)])
+        elif not isinstance(found, kind):
+            yield path, f"service {target!r} is a {found.kind}, not {what}"
+
+    if isinstance(service, OpenWebUIService):
+        settings = service.open_webui
+        yield from expect((*base, "open_webui", "llm"), settings.llm, LlmService, "an llm")
+        yield from expect((*base, "open_webui", "gateway"), settings.gateway, GatewayService, "a gateway")
+        gateway = catalog.services.get(settings.gateway)
+        if isinstance(gateway, GatewayService):
+            if settings.gateway_client not in gateway.gateway.clients:
+                yield (
+                    (*base, "open_webui", "gateway_client"),
+                    _missing("gateway client", settings.gateway_client, gateway.gateway.clients),
+                )
+            for index, route in enumerate(settings.routes or []):
+                if route not in gateway.gateway.routes:
+                    yield (*base, "open_webui", "routes", index), _missing("route", route, gateway.gateway.routes)
+    if isinstance(service, GrafanaService):
+        yield from expect(
+            (*base, "grafana", "datasource"), service.grafana.datasource, PrometheusService, "a prometheus"
+        )
+    if not service.local_only:
+        for needed in sorted(dependency_graph(catalog)[name]):
+            if catalog.services[needed].local_only:
+                yield base, f"depends on {needed!r}, which is local_only: only local_only services may use it"
+
+
+def _check_local_runtime(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
+    local = catalog.local
+    for real, stand_in in local.substitutes.items():
+        path: KeyPath = ("local", "substitutes", real)
+        if real not in catalog.services:
+            yield path, _missing("service", real, catalog.services)
+        elif stand_in not in catalog.services:
+            yield path, _missing("service", stand_in, catalog.services)
+        elif not catalog.services[stand_in].local_only:
+            yield path, f"substitute {stand_in!r} must be marked local_only"
+        elif catalog.services[stand_in].kind != catalog.services[real].kind:
+            yield (
+                path,
+                (
+                    f"substitute {stand_in!r} is a {catalog.services[stand_in].kind}, "
+                    f"{real!r} a {catalog.services[real].kind}"
+                ),
+            )
+    for index, skipped in enumerate(local.skip):
+        if skipped not in catalog.services:
+            yield ("local", "skip", index), _missing("service", skipped, catalog.services)
+
+
+def _check_substitute_transports(catalog: Catalog, real: str, stand_in: str) -> Iterator[tuple[KeyPath, str]]:
+    offered = catalog.services[stand_in]
+    if not isinstance(offered, McpServerService):
+        return
+    for gateway_name, gateway in catalog.gateways().items():
+        for route_name, route in gateway.gateway.routes.items():
+            if route.service != real:
+                continue
+            target = catalog.services[real]
+            assert isinstance(target, McpServerService)
+            transport = route.transport or next(iter(target.mcp.transports))
+            if transport not in offered.mcp.transports:
+                yield (
+                    ("local", "substitutes", real),
+                    (
+                        f"substitute {stand_in!r} does not offer {transport!r}, which "
+                        f"services.{gateway_name}.gateway.routes.{route_name} uses"
+                    ),
+                )
 
 
 def _check_publish(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
     first_use: dict[int, str] = {}
-    for key, host_port in catalog.publish.items():
-        path: KeyPath = ("publish", key)
+    for key, host_port in catalog.local.publish.items():
+        path: KeyPath = ("local", "publish", key)
         service_name, _, port_name = key.partition(".")
         service = catalog.services.get(service_name)
         if service is None:
@@ -151,7 +248,7 @@ def _check_publish(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
         if not 1 <= host_port <= 65535:
             yield path, f"host port {host_port} is out of range 1-65535"
         elif host_port in first_use:
-            yield path, f"host port {host_port} clashes with publish.{first_use[host_port]}"
+            yield path, f"host port {host_port} clashes with local.publish.{first_use[host_port]}"
         else:
             first_use[host_port] = key
 
@@ -187,6 +284,10 @@ def dependency_graph(catalog: Catalog) -> dict[str, set[str]]:
             needs |= {r.service for r in service.gateway.routes.values() if r.service}
             if service.gateway.rate_limits.redis:
                 needs.add(service.gateway.rate_limits.redis)
+        if isinstance(service, OpenWebUIService):
+            needs |= {service.open_webui.llm, service.open_webui.gateway}
+        if isinstance(service, GrafanaService):
+            needs.add(service.grafana.datasource)
         graph[name] = {n for n in needs if n in catalog.services}
     return graph
 

@@ -128,6 +128,9 @@ class Security(Model):
     group: int = Field(default=10001, ge=1)
     read_only_root_filesystem: bool = True
     tmpfs: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - a private tmpfs
+    sysctls: dict[str, str] = Field(
+        default_factory=dict, description="namespaced sysctls, e.g. to let a non-root process bind port 443"
+    )
 
 
 class McpEndpoint(Model):
@@ -147,6 +150,20 @@ class StdioServer(Model):
     command: list[str] = Field(min_length=1, description="executable (from the package's venv) and arguments")
 
 
+def _secret_header(value: Any) -> Any:
+    return {"secret": value} if isinstance(value, str) else value
+
+
+class SecretHeader(Model):
+    """An HTTP header value taken from a secret, e.g. {secret: github-token, prefix: "Bearer "}."""
+
+    secret: Name
+    prefix: str = ""
+
+
+HeaderValue = Annotated[SecretHeader, BeforeValidator(_secret_header)]
+
+
 class GatewayRoute(Model):
     """One mcpo route (/NAME): a catalog MCP server reached over HTTP, or a stdio child process."""
 
@@ -156,8 +173,9 @@ class GatewayRoute(Model):
     )
     stdio: StdioServer | None = None
     required: bool = Field(default=True, description="the gateway is ready only while this upstream is connected")
-    headers: dict[str, Name] = Field(
-        default_factory=dict, description="upstream request headers from secrets: header -> secret"
+    headers: dict[str, HeaderValue] = Field(
+        default_factory=dict,
+        description="upstream request headers from secrets: header -> secret (or {secret, prefix})",
     )
 
     @model_validator(mode="after")
@@ -224,6 +242,10 @@ class ServiceBase(Model):
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     secrets: list[SecretRef] = Field(default_factory=list)
     files: list[GeneratedFile] = Field(default_factory=list)
+    generated_env: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="env variable -> generator whose output is its value (secret if the generator is)",
+    )
     volumes: list[Volume] = Field(default_factory=list)
     resources: Resources = Resources()
     health: Probe | None = Field(default=None, description="liveness: the process answers")
@@ -232,6 +254,13 @@ class ServiceBase(Model):
     depends_on: list[Name] = Field(default_factory=list)
     replicas: int = Field(default=1, ge=0)
     security: Security = Security()
+    local_only: bool = Field(
+        default=False,
+        description="a stand-in for the local runtime (e.g. a test double): never deployed by the stacks",
+    )
+    aliases: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]] = Field(
+        default_factory=list, description="local runtime: extra host names on the stack's network"
+    )
 
     def port(self, name: str) -> Port | None:
         return next((p for p in self.ports if p.name == name), None)
@@ -256,12 +285,64 @@ class RedisService(ServiceBase):
     kind: Literal["redis"]
 
 
-Service = Annotated[McpServerService | GatewayService | PrometheusService | RedisService, Field(discriminator="kind")]
+class GenericService(ServiceBase):
+    """A plain container with no kind-specific settings."""
+
+    kind: Literal["service"]
+
+
+class OpenWebUISettings(Model):
+    llm: Name = Field(description="the `llm` service Open WebUI chats with")
+    gateway: Name = Field(description="the gateway whose routes become Open WebUI's tool servers")
+    gateway_client: Name = Field(description="the gateway client (API key) Open WebUI presents")
+    routes: list[Name] | None = Field(default=None, description="gateway routes offered as tool servers; default all")
+
+
+class OpenWebUIService(ServiceBase):
+    kind: Literal["open-webui"]
+    open_webui: OpenWebUISettings
+
+
+class LlmSettings(Model):
+    api: Literal["ollama", "openai"] = Field(description="the API Open WebUI speaks to it")
+    models: list[str] = Field(min_length=1, description="models it serves (Ollama pulls them at start-up)")
+
+
+class LlmService(ServiceBase):
+    kind: Literal["llm"]
+    llm: LlmSettings
+
+
+class GrafanaSettings(Model):
+    datasource: Name = Field(description="the Prometheus service Grafana reads")
+    dashboards: list[str] = Field(default_factory=list, description="dashboard JSON files under config/")
+
+
+class GrafanaService(ServiceBase):
+    kind: Literal["grafana"]
+    grafana: GrafanaSettings
+
+
+Service = Annotated[
+    McpServerService
+    | GatewayService
+    | PrometheusService
+    | RedisService
+    | OpenWebUIService
+    | LlmService
+    | GrafanaService
+    | GenericService,
+    Field(discriminator="kind"),
+]
 SERVICE_KINDS: dict[str, type[ServiceBase]] = {
     "mcp-server": McpServerService,
     "gateway": GatewayService,
     "prometheus": PrometheusService,
     "redis": RedisService,
+    "open-webui": OpenWebUIService,
+    "llm": LlmService,
+    "grafana": GrafanaService,
+    "service": GenericService,
 }
 
 
@@ -280,7 +361,7 @@ class Tenant(Model):
     tools: dict[Name, ToolList] = Field(
         default_factory=dict, description="gateway route -> allowed tools ('*' for all)"
     )
-    credentials: dict[Name, dict[str, Name]] = Field(
+    credentials: dict[Name, dict[str, HeaderValue]] = Field(
         default_factory=dict, description="gateway route -> upstream header -> secret, for this tenant only"
     )
 
@@ -309,6 +390,20 @@ PUBLISH_KEY = re.compile(r"^[a-z][-a-z0-9]*(\.[a-z][-a-z0-9]*)?$")
 PublishKey = Annotated[str, StringConstraints(pattern=PUBLISH_KEY.pattern)]
 
 
+class LocalRuntime(Model):
+    """How the local Docker runtime differs from the stacks (environment overlays only)."""
+
+    publish: dict[PublishKey, int] = Field(
+        default_factory=dict, description="'service' or 'service.port' -> host port on 127.0.0.1"
+    )
+    substitutes: dict[Name, Name] = Field(
+        default_factory=dict,
+        description="service -> local_only service run in its place (no image or no internet here); "
+        "`mcpstack up --real NAME` runs the real one",
+    )
+    skip: list[Name] = Field(default_factory=list, description="services the local runtime does not run")
+
+
 class Catalog(Model):
     version: Literal[1]
     environment: str = Field(description="set by the loader from the overlay's file name")
@@ -316,9 +411,7 @@ class Catalog(Model):
     secrets: dict[Name, SecretSpec] = Field(default_factory=dict)
     services: dict[Name, Service]
     tenancy: Tenancy = Tenancy()
-    publish: dict[PublishKey, int] = Field(
-        default_factory=dict, description="local runtime only: 'service' or 'service.port' -> host port on 127.0.0.1"
-    )
+    local: LocalRuntime = LocalRuntime()
 
     def mcp_servers(self) -> dict[str, McpServerService]:
         return {n: s for n, s in self.services.items() if isinstance(s, McpServerService)}

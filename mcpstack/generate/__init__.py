@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcpstack.catalog.models import Catalog
+from mcpstack.catalog.models import Catalog, OpenWebUIService
 from mcpstack.generate.gateway import render_gateway_config
+from mcpstack.generate.grafana import render_grafana_datasources
+from mcpstack.generate.open_webui import llm_env, render_tool_server_connections
 from mcpstack.generate.prometheus import render_prometheus_config
 
 SecretValue = Callable[[str], str]
@@ -34,5 +36,14 @@ GENERATORS: dict[str, Generator] = {
     for g in (
         Generator("gateway-config", secret=True, render=render_gateway_config),
         Generator("prometheus-config", secret=False, render=lambda c, s, _secret: render_prometheus_config(c, s)),
+        Generator("tool-server-connections", secret=True, render=render_tool_server_connections),
+        Generator("grafana-datasources", secret=False, render=lambda c, s, _secret: render_grafana_datasources(c, s)),
     )
 }
+
+
+def derived_env(catalog: Catalog, name: str) -> dict[str, str]:
+    """Environment a service gets from other catalog entries (e.g. Open WebUI's LLM endpoint)."""
+    if isinstance(catalog.services[name], OpenWebUIService):
+        return llm_env(catalog, name)
+    return {}

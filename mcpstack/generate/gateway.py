@@ -62,11 +62,14 @@ def mcpo_servers(catalog: Catalog, gateway_name: str, secret: SecretValue) -> di
         transport, url = upstream_url(catalog, route)
         entry: dict[str, Any] = {"type": transport, "url": url}
         if route.headers:
-            entry["headers"] = {header: secret(ref) for header, ref in sorted(route.headers.items())}
+            entry["headers"] = {
+                header: value.prefix + secret(value.secret) for header, value in sorted(route.headers.items())
+            }
         servers[name] = entry
         for tenant_name, tenant in sorted(catalog.tenancy.tenants.items()):
             if credentials := tenant.credentials.get(name):
-                headers = {**entry.get("headers", {}), **{h: secret(ref) for h, ref in sorted(credentials.items())}}
+                own = {header: value.prefix + secret(value.secret) for header, value in sorted(credentials.items())}
+                headers = {**entry.get("headers", {}), **own}
                 servers[tenant_upstream(name, tenant_name)] = {**entry, "headers": headers}
     return servers
 

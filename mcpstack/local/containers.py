@@ -58,11 +58,13 @@ class ServiceContainer(DockerContainer):
                 LABEL_SPEC_HASH: fingerprint,
             },
             "network": network,
-            "networking_config": {network: self._endpoint_config(network, [spec.service])},
+            "networking_config": {network: self._endpoint_config(network, [spec.service, *spec.aliases])},
             "restart_policy": {"Name": "no"},
         }
         if spec.command:
             kwargs["entrypoint"] = list(spec.command)
+        if spec.sysctls:
+            kwargs["sysctls"] = dict(spec.sysctls)
         if spec.memory_limit:
             kwargs["mem_limit"] = memory_bytes(spec.memory_limit)
         if spec.cpu_limit:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from mcpstack.catalog.checks import dependency_graph
 from mcpstack.catalog.models import Catalog
+from mcpstack.generate import derived_env
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class ContainerSpec:
     health: tuple[str | None, str] | None  # (HTTP path or None for TCP, port name)
     ready: tuple[str | None, str] | None  # like health; `up` waits for it, else for health
     depends_on: frozenset[str] = field(default_factory=frozenset)
+    aliases: tuple[str, ...] = ()
+    sysctls: dict[str, str] = field(default_factory=dict)
+    generated_env: dict[str, str] = field(default_factory=dict)  # env variable -> generator
 
 
 def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[str, ContainerSpec]:
@@ -41,7 +45,7 @@ def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[
     for name, service in catalog.services.items():
         published: dict[str, int | None] = {p.name: None for p in service.ports}
         if fixed_host_ports:
-            for key, host_port in catalog.publish.items():
+            for key, host_port in catalog.local.publish.items():
                 service_name, _, port_name = key.partition(".")
                 if service_name == name:
                     published[port_name or service.ports[0].name] = host_port
@@ -49,7 +53,7 @@ def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[
             service=name,
             image=service.image.ref,
             command=tuple(service.command) if service.command else None,
-            env=dict(service.env),
+            env=dict(service.env) | derived_env(catalog, name),
             secret_env={s.env: s.secret for s in service.secrets if s.env},
             secret_files={s.file: s.secret for s in service.secrets if s.file},
             generated_files={f.path: f.generator for f in service.files},
@@ -64,6 +68,9 @@ def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[
             health=(service.health.path, service.health.port) if service.health else None,
             ready=(service.ready.path, service.ready.port) if service.ready else None,
             depends_on=frozenset(graph[name]),
+            aliases=tuple(service.aliases),
+            sysctls=dict(service.security.sysctls),
+            generated_env=dict(service.generated_env),
         )
     return specs
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from mcpstack.local.docker_engine import docker_client
 from mcpstack.local.images import BaseMode, ImageBuilder
 from mcpstack.local.secrets import SecretStore
 from mcpstack.local.spec import ContainerSpec, container_specs, start_order
+from mcpstack.local.view import local_view, substitutions
 
 STATE_ROOT = Path(os.environ.get("MCPSTACK_STATE_DIR", REPO_ROOT / ".mcpstack"))
 LOG_TAIL = 25
@@ -68,15 +69,18 @@ class LocalStack:
         state_root: Path = STATE_ROOT,
         client: docker.DockerClient | None = None,
         log: Log = print,
+        real: Collection[str] = (),
     ) -> None:
-        self.catalog = catalog
+        self.deployed = catalog  # what the stacks deploy
+        self.substitutions = substitutions(catalog, real)  # service -> stand-in running in its place here
+        self.catalog = local_view(catalog, real)  # what runs here
         self.name = name or f"mcpstack-{catalog.environment}"
         self.fixed_host_ports = fixed_host_ports
         self.state_dir = state_root / "stacks" / self.name
         self.secrets = SecretStore(self.state_dir / "secrets", catalog.secrets)
         self._client = client or docker_client()
         self._log = log
-        self.specs = container_specs(catalog, fixed_host_ports=fixed_host_ports)
+        self.specs = container_specs(self.catalog, fixed_host_ports=fixed_host_ports)
 
     @classmethod
     def attach(cls, name: str, *, config_dir: Path = DEFAULT_CONFIG_DIR, log: Log = print) -> LocalStack:
@@ -176,6 +180,10 @@ class LocalStack:
                 directory / f"secret-{secret}", self.secrets.value(secret), uid, gid, secret=True
             )
         env = dict(spec.env) | {var: self.secrets.value(secret) for var, secret in spec.secret_env.items()}
+        env |= {
+            var: GENERATORS[generator].render(self.catalog, spec.service, self.secrets.value)
+            for var, generator in spec.generated_env.items()
+        }
         return mounts, env
 
     def _wait_healthy(self, services: list[str], deadline: float) -> None:

@@ -122,10 +122,10 @@ def test_duplicate_container_port_within_a_service(edit_config: EditConfig) -> N
 
 
 def test_published_host_port_clash_names_both_entries(edit_config: EditConfig) -> None:
-    config = edit_config("  prometheus: 9090\n", "  prometheus: 8080\n", "environments/dev.yaml")
+    config = edit_config("    prometheus: 9090\n", "    prometheus: 8080\n", "environments/dev.yaml")
     problem = only_problem(config)
-    assert problem.path == "publish.prometheus"
-    assert "host port 8080 clashes with publish.mcpo" in problem.message
+    assert problem.path == "local.publish.prometheus"
+    assert "host port 8080 clashes with local.publish.mcpo" in problem.message
     assert problem.location is not None and problem.location.file.endswith("environments/dev.yaml")
 
 
@@ -136,7 +136,8 @@ def test_reference_to_a_missing_service_lists_the_known_ones(edit_config: EditCo
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.routes.sandbox.service"
-    assert "unknown service 'sandbx' (known: sandbox, time)" in problem.message
+    assert "unknown service 'sandbx' (known: " in problem.message
+    assert "sandbox, time)" in problem.message
 
 
 def test_route_to_a_transport_the_server_does_not_offer(edit_config: EditConfig) -> None:
@@ -182,13 +183,13 @@ def test_unknown_generator(edit_config: EditConfig) -> None:
 
 
 def test_missing_dependency_and_dependency_cycle(edit_config: EditConfig) -> None:
-    edit_config("    kind: prometheus\n", "    kind: prometheus\n    depends_on: [mcpo, grafana]\n")
+    edit_config("    kind: prometheus\n", "    kind: prometheus\n    depends_on: [mcpo, grafna]\n")
     config = edit_config(
         "    kind: mcp-server\n    image:\n      repository: mcpstack/time",
         "    kind: mcp-server\n    depends_on: [prometheus]\n    image:\n      repository: mcpstack/time",
     )
     messages = {p.path: p.message for p in problems(config)}
-    assert "unknown service 'grafana'" in messages["services.prometheus.depends_on[1]"]
+    assert "unknown service 'grafna'" in messages["services.prometheus.depends_on[1]"]
     assert any("dependency cycle" in m and "mcpo" in m and "time" in m for m in messages.values())
 
 
@@ -201,9 +202,9 @@ def test_unknown_and_missing_kind(edit_config: EditConfig) -> None:
 
 
 def test_kind_specific_section_is_required(edit_config: EditConfig) -> None:
-    config = edit_config("    mcp:\n      transports:\n        streamable-http: /mcp\n\n", "\n")
+    config = edit_config("    mcp:\n      transports:\n        streamable-http: /mcp\n        sse: /sse\n", "")
     problem = only_problem(config)
-    assert problem.path == "services.sandbox.mcp"
+    assert problem.path == "services.time.mcp"
     assert problem.message == "required key is missing"
 
 
@@ -249,10 +250,10 @@ def test_a_file_that_is_not_a_mapping(config_copy: Path) -> None:
 
 def test_yaml_merge_keys_and_anchors_are_supported(edit_config: EditConfig) -> None:
     config = edit_config(
-        "    resources:\n      requests: {cpu: 50m, memory: 64Mi}",
-        "    resources:\n      requests: &small {cpu: 50m, memory: 64Mi}",
+        '      requests: {cpu: 100m, memory: 256Mi}\n      limits: {cpu: "1", memory: 1Gi}',
+        "      requests: &small {cpu: 100m, memory: 256Mi}\n      limits: *small",
     )
-    assert load_catalog(config, "dev").services["time"].resources.requests.cpu == "50m"
+    assert load_catalog(config, "dev").services["prometheus"].resources.limits.memory == "256Mi"
 
 
 def test_gateway_client_tenant_must_exist(edit_config: EditConfig) -> None:

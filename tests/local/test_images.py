@@ -12,6 +12,7 @@ import pytest
 from mcpstack import DEFAULT_CONFIG_DIR, REPO_ROOT
 from mcpstack.catalog import load_catalog
 from mcpstack.local.images import CA_PATH, ImageBuildError, ImagePlan, build_context, plan_images
+from mcpstack.local.view import local_view
 
 
 def members(context: bytes) -> dict[str, bytes]:
@@ -35,7 +36,7 @@ PLAN = ImagePlan("example/app:1", "Dockerfile", ("app",), {"A": "1"})
 
 
 def test_plans_cover_every_built_image_once() -> None:
-    plans = {p.ref: p for p in plan_images(load_catalog(DEFAULT_CONFIG_DIR, "dev"))}
+    plans = {p.ref: p for p in plan_images(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev")))}
     assert set(plans) == {
         "mcpstack/time:0.1.0",
         "mcpstack/sandbox:0.1.0",
@@ -74,7 +75,9 @@ def test_missing_include_is_a_clear_error(source_tree: Path) -> None:
 
 
 def test_real_python_service_contexts_exclude_tests() -> None:
-    plan = next(p for p in plan_images(load_catalog(DEFAULT_CONFIG_DIR, "dev")) if p.ref.startswith("mcpstack/time"))
+    plan = next(
+        p for p in plan_images(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))) if p.ref.startswith("mcpstack/time")
+    )
     names = set(members(build_context(plan, REPO_ROOT, b"")[0]))
     assert "servers/timeserver/server.py" in names
     assert "images/python-service/Dockerfile" in names

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
 from mcpstack.local.spec import container_specs, start_order
+from mcpstack.local.view import local_view
 from tests.conftest import EditConfig
 
 
@@ -25,7 +26,7 @@ def test_spec_carries_the_catalog_service_unchanged() -> None:
 
 
 def test_gateway_routes_are_dependencies() -> None:
-    specs = container_specs(load_catalog(DEFAULT_CONFIG_DIR, "dev"))
+    specs = container_specs(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev")))
     assert specs["mcpo"].depends_on == {"time", "sandbox"}
     assert specs["prometheus"].depends_on == frozenset()
 
@@ -37,24 +38,24 @@ def test_fixed_host_ports_come_from_publish_and_are_free_otherwise() -> None:
 
 
 def test_unpublished_ports_still_get_a_free_host_port(edit_config: EditConfig) -> None:
-    config = edit_config("  time: 8003\n", "", "environments/dev.yaml")
-    assert container_specs(load_catalog(config, "dev"))["time"].published == {"http": None}
+    config = edit_config("    time: 8003\n", "", "environments/dev.yaml")
+    assert container_specs(local_view(load_catalog(config, "dev")))["time"].published == {"http": None}
 
 
 def test_publish_can_name_a_specific_port(edit_config: EditConfig) -> None:
     edit_config(
         "      - {name: http, port: 8003}", "      - {name: http, port: 8003}\n      - {name: admin, port: 9003}"
     )
-    config = edit_config("  time: 8003\n", "  time.admin: 19003\n", "environments/dev.yaml")
-    assert container_specs(load_catalog(config, "dev"))["time"].published == {"http": None, "admin": 19003}
+    config = edit_config("    time: 8003\n", "    time.admin: 19003\n", "environments/dev.yaml")
+    assert container_specs(local_view(load_catalog(config, "dev")))["time"].published == {"http": None, "admin": 19003}
 
 
 def test_start_order_puts_dependencies_first() -> None:
-    levels = start_order(container_specs(load_catalog(DEFAULT_CONFIG_DIR, "dev")))
+    levels = start_order(container_specs(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))))
     assert levels == [["prometheus", "sandbox", "time"], ["mcpo"]]
 
 
 def test_explicit_depends_on_adds_a_level(edit_config: EditConfig) -> None:
     config = edit_config("    kind: prometheus\n", "    kind: prometheus\n    depends_on: [mcpo]\n")
-    levels = start_order(container_specs(load_catalog(config, "dev")))
+    levels = start_order(container_specs(local_view(load_catalog(config, "dev"))))
     assert levels == [["sandbox", "time"], ["mcpo"], ["prometheus"]]

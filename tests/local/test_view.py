@@ -1,0 +1,76 @@
+"""The catalog as the local runtime runs it: stand-ins in place of what cannot run here."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcpstack import DEFAULT_CONFIG_DIR
+from mcpstack.catalog import load_catalog
+from mcpstack.catalog.models import Catalog
+from mcpstack.local.view import UnknownService, local_view
+from tests.conftest import EditConfig
+
+
+@pytest.fixture
+def dev() -> Catalog:
+    return load_catalog(DEFAULT_CONFIG_DIR, "dev")
+
+
+def with_open_webui(edit_config: EditConfig) -> Catalog:
+    config = edit_config(
+        "  skip: [grafana, open-webui]  # open-webui: until its image build lands",
+        "  skip: [grafana]",
+        "environments/dev.yaml",
+    )
+    return load_catalog(config, "dev")
+
+
+def test_substitutes_take_the_place_and_the_references_of_the_real_service(edit_config: EditConfig) -> None:
+    view = local_view(with_open_webui(edit_config))
+    assert "ollama" not in view.services
+    assert view.services["open-webui"].open_webui.llm == "llm-standin"
+    assert "llm-standin" in view.services
+    assert view.local.publish["llm-standin"] == 11434  # the publish entry follows the substitution
+
+
+def test_real_runs_the_service_itself_and_drops_its_unused_stand_in(edit_config: EditConfig) -> None:
+    view = local_view(with_open_webui(edit_config), real=["ollama"])
+    assert view.services["open-webui"].open_webui.llm == "ollama"
+    assert "llm-standin" not in view.services  # local_only and no longer used
+
+
+def test_unknown_real_name_is_refused(dev: Catalog) -> None:
+    with pytest.raises(UnknownService, match="--real time: not substituted locally"):
+        local_view(dev, real=["time"])
+
+
+def test_skipped_and_unused_stand_ins_are_not_run(dev: Catalog) -> None:
+    view = local_view(dev)
+    assert "grafana" not in view.services and "open-webui" not in view.services
+    assert not [name for name, service in view.services.items() if service.local_only]  # nothing uses them
+
+
+def test_the_deployed_catalog_is_untouched(dev: Catalog) -> None:
+    local_view(dev)
+    assert dev.services["open-webui"].open_webui.llm == "ollama"
+    assert "ollama" in dev.services
+
+
+def test_substitute_must_be_a_local_only_service_of_the_same_kind(edit_config: EditConfig) -> None:
+    from tests.catalog.test_loader import problems
+
+    config = edit_config(
+        "    github: github-local\n", "    github: time\n    ollama-x: ollama\n", "environments/dev.yaml"
+    )
+    found = {p.path: p.message for p in problems(config)}
+    assert "must be marked local_only" in found["local.substitutes.github"]
+    assert "unknown service 'ollama-x'" in found["local.substitutes.ollama-x"]
+
+
+def test_only_local_only_services_may_use_a_local_only_service(edit_config: EditConfig) -> None:
+    from tests.catalog.test_loader import only_problem
+
+    config = edit_config("    kind: prometheus\n", "    kind: prometheus\n    depends_on: [llm-standin]\n")
+    problem = only_problem(config)
+    assert problem.path == "services.prometheus"
+    assert "llm-standin" in problem.message and "local_only" in problem.message
