@@ -1,0 +1,53 @@
+"""The Pulumi program both stacks run (stacks/__main__.py calls `run`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import pulumi
+
+from infra.components.platform import DevPlatform, ProdPlatform, needed_secrets
+from infra.settings import PROJECT, StackSettings
+from mcpstack.catalog import Catalog, CatalogError, load_catalog
+
+
+class StackConfigError(pulumi.RunError):
+    pass
+
+
+def load(settings: StackSettings) -> Catalog:
+    try:
+        return load_catalog(settings.config_dir, settings.environment)
+    except CatalogError as exc:
+        problems = "\n".join(str(p) for p in exc.problems)
+        raise StackConfigError(f"the catalog for {settings.environment!r} is invalid:\n{problems}") from None
+
+
+def secret_source(catalog: Catalog, helm: bool) -> Callable[[str], pulumi.Output[str]]:
+    """Catalog secret -> its value from secret config (`pulumi config set --secret mcpstack:NAME`);
+    every missing one is named at once, before anything is created."""
+    config = pulumi.Config(PROJECT)
+    needed = needed_secrets(catalog, helm)
+    missing = [name for name in needed if config.get_secret(name) is None]
+    if missing:
+        commands = "\n".join(f"  pulumi config set --secret {PROJECT}:{name} VALUE" for name in missing)
+        raise StackConfigError(f"missing secret config for {pulumi.get_stack()}:\n{commands}")
+
+    @cache
+    def secret(name: str) -> pulumi.Output[str]:
+        return config.require_secret(name)
+
+    return secret
+
+
+def run(project_dir: Path) -> DevPlatform | ProdPlatform:
+    settings = StackSettings.from_pulumi(project_dir)
+    catalog = load(settings)
+    platform_type = ProdPlatform if settings.helm else DevPlatform
+    platform = platform_type(PROJECT, catalog, settings, secret_source(catalog, settings.helm))
+    pulumi.export("environment", catalog.environment)
+    pulumi.export("namespace", platform.namespace)
+    pulumi.export("services", platform.urls)
+    return platform
