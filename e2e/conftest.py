@@ -1,31 +1,37 @@
-"""The stack under test: started fresh from the catalog (default), or a running one (--stack).
+"""The stack under test: a fresh one from the catalog (default), a running local one (--stack), or a
+deployed one described by a file (--target).
 
-A fresh stack runs the same containers `mcpstack up` runs (same images, commands, env, ports),
-on free host ports on 127.0.0.1 so it can run beside a developer's own stack.
+A fresh stack runs the same containers `mcpstack up` runs (same images, commands, env, ports), on free
+host ports on 127.0.0.1 so it can run beside a developer's own stack.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from e2e.chat.openwebui import OpenWebUI
+from e2e.target import Target
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
-from mcpstack.catalog.models import GatewayService, PrometheusService
 from mcpstack.local.stack import LocalStack
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mcpstack")
     group.addoption("--stack", help="test this running local stack (see `mcpstack status`) instead of a fresh one")
+    group.addoption("--target", type=Path, help="test a deployed stack described by this YAML file (e2e/target.py)")
     group.addoption("--env", default="dev", help="catalog environment for a fresh stack (default: dev)")
 
 
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    if request.config.getoption("--target"):
+        pytest.fail("this test needs a local stack (it inspects or restarts containers); run it without --target")
     name = request.config.getoption("--stack")
     if name:
         yield LocalStack.attach(name)
@@ -33,7 +39,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     catalog = load_catalog(DEFAULT_CONFIG_DIR, request.config.getoption("--env"))
     local = LocalStack(catalog, name=f"mcpstack-e2e-{uuid.uuid4().hex[:8]}", fixed_host_ports=False)
     try:
-        local.up()
+        local.up(timeout=180)
         yield local
     finally:
         local.down(volumes=True)
@@ -41,28 +47,39 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-def gateway_name(stack: LocalStack) -> str:
-    return next(n for n, s in stack.catalog.services.items() if isinstance(s, GatewayService))
+def target(request: pytest.FixtureRequest) -> Target:
+    described = request.config.getoption("--target")
+    if described:
+        return Target.from_file(described, DEFAULT_CONFIG_DIR)
+    return Target.from_stack(request.getfixturevalue("stack"))
 
 
 @pytest.fixture(scope="session")
-def gateway_key(stack: LocalStack, gateway_name: str) -> str:
-    """The e2e client's API key (tenant: platform, every tool)."""
-    service = stack.catalog.services[gateway_name]
-    return stack.secrets.value(service.gateway.clients["e2e"].secret)
-
-
-@pytest.fixture(scope="session")
-def gateway(stack: LocalStack, gateway_name: str, gateway_key: str) -> Iterator[httpx.Client]:
-    """An authenticated client for the gateway (mcpo)."""
+def gateway(target: Target) -> Iterator[httpx.Client]:
+    """An authenticated client for the gateway, as the e2e client (tenant: platform)."""
     with httpx.Client(
-        base_url=stack.url(gateway_name), timeout=30.0, headers={"Authorization": f"Bearer {gateway_key}"}
+        base_url=target.gateway_url, timeout=30.0, headers={"Authorization": f"Bearer {target.gateway_key}"}
     ) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def prometheus(stack: LocalStack) -> Iterator[httpx.Client]:
-    name = next(n for n, s in stack.catalog.services.items() if isinstance(s, PrometheusService))
-    with httpx.Client(base_url=stack.url(name), timeout=10.0) as client:
+def prometheus(target: Target) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=target.prometheus_url, timeout=10.0) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def webui(target: Target) -> Iterator[OpenWebUI]:
+    if target.open_webui is None:
+        pytest.fail("this target has no Open WebUI")
+    session = OpenWebUI.sign_in(target.open_webui.url, target.open_webui.email, target.open_webui.password)
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def model(webui: OpenWebUI) -> str:
+    models = webui.models()
+    assert models, "Open WebUI lists no model: is the LLM reachable?"
+    return models[0]

@@ -223,6 +223,120 @@ def smoke(
     raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=os.environ.copy(), check=False).returncode)
 
 
+dashboards_app = typer.Typer(help="The catalog's Grafana dashboards.", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.command("snapshot")
+def dashboards_snapshot(
+    env: EnvOption = "dev",
+    stack: StackOption = None,
+    prometheus: Annotated[str | None, typer.Option(help="Prometheus URL (default: the local stack's)")] = None,
+    dashboard: Annotated[str, typer.Option(help="dashboard file under config/dashboards, without .json")] = "overview",
+    minutes: Annotated[float, typer.Option(help="period to draw, ending now")] = 30,
+    out: Annotated[Path, typer.Option(help="directory for the PNG files")] = REPO_ROOT / "reports" / "snapshots",
+    config: ConfigDir = DEFAULT_CONFIG_DIR,
+) -> None:
+    """Draw a dashboard's panels from the live Prometheus as PNG charts (no Grafana needed)."""
+    import json
+
+    from mcpstack.local.stack import LocalStack, StackError
+    from mcpstack.observability.snapshot import SnapshotError, snapshot
+
+    path = config / "dashboards" / f"{dashboard}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (config / "dashboards").glob("*.json")))
+        raise _fail(f"no dashboard {dashboard!r} (known: {known})", EXIT_INVALID)
+    if prometheus is None:
+        try:
+            prometheus = LocalStack.attach(stack or f"mcpstack-{env}", log=_info).url("prometheus")
+        except StackError as exc:
+            raise _fail(f"{exc}; give --prometheus URL for another stack") from None
+    try:
+        files = snapshot(prometheus, json.loads(path.read_text()), out, minutes)
+    except SnapshotError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{len(files)} charts in {out} (all panels: {files[0]})")
+
+
+@app.command()
+def e2e(
+    target: Annotated[Path, typer.Option(help="YAML file describing a deployed stack (see e2e/target.py)")],
+    select: Annotated[str, typer.Option("-m", help="pytest marker expression")] = "smoke or chat",
+) -> None:
+    """Run the e2e suites that need no local containers against a deployed stack (e.g. after `pulumi up`)."""
+    if not target.is_file():
+        raise _fail(f"--target {target}: no such file", EXIT_INVALID)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO_ROOT / "e2e"),
+        "-m",
+        f"({select}) and not docker",
+        "--target",
+        str(target.resolve()),
+        "-p",
+        "e2e.report",
+        "-q",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+    ]
+    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=os.environ.copy(), check=False).returncode)
+
+
+StackArgument = Annotated[str, typer.Argument(help="Pulumi stack: dev or prod (stacks/Pulumi.STACK.yaml)")]
+
+
+def _render_stack(stack: str, config: Path):
+    """The Pulumi program of stacks/ under Pulumi's mocks (no CLI, no cluster)."""
+    import pulumi
+
+    from mcpstack.kube.render import RenderError, render_stack
+
+    try:
+        return render_stack(stack, overrides={"configDir": str(config.resolve())})
+    except (RenderError, ValueError, pulumi.RunError) as exc:  # unknown stack, bad settings, invalid catalog
+        raise _fail(str(exc), EXIT_INVALID) from None
+
+
+@app.command()
+def render(
+    stack: StackArgument,
+    out: Annotated[Path, typer.Option("--out", help="directory for manifests/, helm/ and index.yaml")],
+    config: ConfigDir = DEFAULT_CONFIG_DIR,
+) -> None:
+    """Write every Kubernetes object the Pulumi stack would create (Helm releases: chart and values), offline."""
+    from mcpstack.kube.render import kinds, write
+
+    rendered = _render_stack(stack, config)
+    write(rendered, out)
+    table = Table(
+        "kind", "count", title=f"stack {stack} ({rendered.settings.deployment}, catalog {rendered.catalog.environment})"
+    )
+    for kind, count in kinds(rendered):
+        table.add_row(kind, str(count))
+    console.print(table)
+    console.print(f"{len(rendered.objects())} objects, {len(rendered.releases())} Helm releases -> {out}")
+
+
+@app.command()
+def policy(stack: StackArgument, config: ConfigDir = DEFAULT_CONFIG_DIR) -> None:
+    """Check what the Pulumi stack would create: Kubernetes schema, hardening, production invariants; exit 1 on any."""
+    from mcpstack.policy import RULES, check
+
+    rendered = _render_stack(stack, config)
+    violations = check(rendered)
+    for violation in violations:
+        errors.print(str(violation), markup=False, highlight=False)
+    checked = f"{len(rendered.objects())} objects, {len(rendered.releases())} Helm releases, {len(RULES)} rules"
+    if violations:
+        errors.print(f"[red]{len(violations)} violation(s)[/red] ({checked})")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/green] {stack}: {checked}")
+
+
 bench_app = typer.Typer(help="Benchmarks that write reports.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -239,6 +353,99 @@ def bench_gateway(
     result = run_benchmark(report, seconds=seconds, rounds=rounds, log=_info)
     console.print(markdown(result))
     console.print(f"report: {report / 'report.json'}, {report / 'report.md'}")
+
+
+@bench_app.command("loadgen")
+def bench_loadgen(
+    report: Annotated[Path, typer.Option(help="report directory")] = REPO_ROOT / "reports" / "loadtest-harness",
+    seconds: Annotated[float, typer.Option(help="seconds per measurement")] = 15.0,
+) -> None:
+    """The load generator's ceiling: req/s one locust process drives against a trivial local endpoint."""
+    from mcpstack.loadtest.harness import measure_ceiling
+    from mcpstack.loadtest.runner import LoadTestError
+
+    try:
+        result = measure_ceiling(report, seconds=seconds, log=_info)
+    except LoadTestError as exc:
+        raise _fail(str(exc)) from None
+    table = Table("users", "req/s", "p50 ms", "p95 ms", "locust CPU %", title="one locust process, closed loop")
+    for run in result["runs"]:
+        table.add_row(
+            str(run["users"]), f"{run['rps']:.0f}", f"{run['p50_ms']:.1f}", f"{run['p95_ms']:.1f}", f"{run['cpu']:.0f}"
+        )
+    console.print(table)
+    console.print(f"ceiling {result['ceiling']['rps']:.0f} req/s; report: {report / 'report.json'}")
+
+
+LOADTEST_SCENARIOS = ("slo", "rate-limit", "stress")
+
+
+@app.command()
+def loadtest(
+    target: Annotated[
+        str | None, typer.Option(help="gateway URL of a deployed stack; its key from --key-env (default: local stack)")
+    ] = None,
+    stack: StackOption = None,
+    env: EnvOption = "dev",
+    scenario: Annotated[str, typer.Option(help="slo, rate-limit or stress (knee finding)")] = "slo",
+    users: Annotated[int | None, typer.Option(help="concurrent users (default: the catalog's slos.load.users)")] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="measured time after the ramp-up, e.g. 60s (default: slos.load.duration)")
+    ] = None,
+    spawn_rate: Annotated[float | None, typer.Option(help="users started per second (default: slos)")] = None,
+    report: Annotated[Path | None, typer.Option(help="report directory (default: reports/loadtest/SCENARIO)")] = None,
+    key_env: Annotated[str, typer.Option(help="variable holding the API key for --target")] = "MCPSTACK_LOADTEST_KEY",
+    config: ConfigDir = DEFAULT_CONFIG_DIR,
+) -> None:
+    """Capacity test through the gateway with locust (docs/capacity.md); exit 1 when an SLO is missed.
+
+    slo and rate-limit run against the running local stack (--stack, default mcpstack-ENV) or --target URL.
+    stress without --stack/--target starts its own stack with the rate limits lifted, and removes it.
+    """
+    from mcpstack.loadtest.gate import gate, seconds
+    from mcpstack.loadtest.report import print_knee, print_summary
+    from mcpstack.loadtest.runner import LoadTestError, local_target, preflight, remote_target
+    from mcpstack.loadtest.stress import run_stress, stress_on_fresh_stack
+    from mcpstack.local.docker_engine import DockerUnavailable
+    from mcpstack.local.stack import LocalStack, StackError
+
+    if scenario not in LOADTEST_SCENARIOS:
+        raise _fail(f"--scenario must be one of {', '.join(LOADTEST_SCENARIOS)}, not {scenario!r}", EXIT_INVALID)
+    if target and stack:
+        raise _fail("give --target or --stack, not both", EXIT_INVALID)
+    try:
+        duration_seconds = seconds(duration) if duration else None
+    except ValueError as exc:
+        raise _fail(str(exc), EXIT_INVALID) from None
+    report_dir = report or REPO_ROOT / "reports" / "loadtest" / scenario
+    try:
+        if scenario == "stress" and not (target or stack):
+            _info("stress: starting a stack with the rate limits lifted (docs/capacity.md#finding-the-knee)")
+            print_knee(stress_on_fresh_stack(config, report_dir, log=_info), console)
+            return
+        if target:
+            chosen = remote_target(target, _load(config, env), key_env)
+        else:
+            chosen = local_target(LocalStack.attach(stack or f"mcpstack-{env}", config_dir=config, log=_info))
+        preflight(chosen)
+        if scenario == "stress":
+            print_knee(run_stress(chosen, report_dir, log=_info), console)
+            return
+        result = gate(
+            chosen,
+            report_dir,
+            scenario=scenario,
+            users=users,
+            duration=duration_seconds,
+            spawn_rate=spawn_rate,
+            log=_info,
+        )
+    except (DockerUnavailable, StackError, LoadTestError) as exc:
+        raise _fail(str(exc)) from None
+    print_summary(result, console)
+    console.print(f"report: {report_dir / 'report.json'}, {report_dir / 'locust.html'}, plots in {report_dir}")
+    if not result["passed"]:
+        raise typer.Exit(1)
 
 
 def _print_status(name: str, statuses: list) -> None:

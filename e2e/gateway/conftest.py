@@ -38,6 +38,8 @@ def relaxed_gateway(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
     gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
     gateway["routes"]["echo"] = {"service": "echo", "required": False}
+    # no package installs: fuzzed `packages` lists must not send the sandbox to the package index
+    catalog["services"]["sandbox"]["env"]["SANDBOX_PIP"] = ""
     catalog["services"]["echo"] = {
         "kind": "mcp-server",
         "image": catalog["services"]["time"]["image"],

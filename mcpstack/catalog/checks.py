@@ -15,6 +15,7 @@ from mcpstack.catalog.models import (
     McpServerService,
     OpenWebUIService,
     PrometheusService,
+    RedisService,
     ServiceBase,
 )
 from mcpstack.catalog.paths import KeyPath, SourceMap, format_path
@@ -27,7 +28,9 @@ def check_catalog(catalog: Catalog, source_map: SourceMap, generators: Collectio
     found += _check_tenancy(catalog)
     found += _check_publish(catalog)
     found += _check_local_runtime(catalog)
+    found += _check_kubernetes(catalog)
     found += _check_cycles(catalog)
+    found += _check_slos(catalog)
     return [Problem(format_path(path), message, source_map.value_at(path)) for path, message in found]
 
 
@@ -178,6 +181,9 @@ def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) ->
             for index, route in enumerate(settings.routes or []):
                 if route not in gateway.gateway.routes:
                     yield (*base, "open_webui", "routes", index), _missing("route", route, gateway.gateway.routes)
+        if settings.redis:
+            yield from expect((*base, "open_webui", "redis"), settings.redis, RedisService, "a redis")
+        yield from _check_open_webui_replicas(name, service)
     if isinstance(service, GrafanaService):
         yield from expect(
             (*base, "grafana", "datasource"), service.grafana.datasource, PrometheusService, "a prometheus"
@@ -186,6 +192,27 @@ def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) ->
         for needed in sorted(dependency_graph(catalog)[name]):
             if catalog.services[needed].local_only:
                 yield base, f"depends on {needed!r}, which is local_only: only local_only services may use it"
+
+
+def _check_open_webui_replicas(name: str, service: OpenWebUIService) -> Iterator[tuple[KeyPath, str]]:
+    """Replicas of Open WebUI share nothing unless told: a database, a websocket manager, one signing key."""
+    if service.replicas <= 1:
+        return
+    base: KeyPath = ("services", name)
+    secret_env = {ref.env for ref in service.secrets if ref.env}
+    if not service.open_webui.redis:
+        yield (*base, "open_webui"), f"{service.replicas} replicas need open_webui.redis (shared websocket manager)"
+    if "DATABASE_URL" not in secret_env:
+        yield (*base, "secrets"), f"{service.replicas} replicas need DATABASE_URL (PostgreSQL) from a secret"
+    if "WEBUI_SECRET_KEY" not in secret_env:
+        yield (*base, "secrets"), f"{service.replicas} replicas need WEBUI_SECRET_KEY from a secret"
+
+
+def _check_kubernetes(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
+    for key in ("internet_egress", "exposed"):
+        for index, service in enumerate(getattr(catalog.kubernetes, key)):
+            if service not in catalog.services:
+                yield ("kubernetes", key, index), _missing("service", service, catalog.services)
 
 
 def _check_local_runtime(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
@@ -286,10 +313,94 @@ def dependency_graph(catalog: Catalog) -> dict[str, set[str]]:
                 needs.add(service.gateway.rate_limits.redis)
         if isinstance(service, OpenWebUIService):
             needs |= {service.open_webui.llm, service.open_webui.gateway}
+            if service.open_webui.redis:
+                needs.add(service.open_webui.redis)
         if isinstance(service, GrafanaService):
             needs.add(service.grafana.datasource)
         graph[name] = {n for n in needs if n in catalog.services}
     return graph
+
+
+def _check_slos(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
+    """The SLO load must name a gateway client, its endpoint overrides gateway routes, and it must fit inside the
+    gateway's rate limits as configured (docs/capacity.md): the capacity test measures the stack, not the limits."""
+    slos = catalog.slos
+    load = slos.load
+    gateways = {n: g for n, g in catalog.gateways().items() if load.client in g.gateway.clients}
+    if not gateways:
+        clients = {c for g in catalog.gateways().values() for c in g.gateway.clients}
+        yield ("slos", "load", "client"), _missing("gateway client", load.client, clients)
+        return
+    gateway = next(iter(gateways.values())).gateway
+    for endpoint in slos.endpoints:
+        route = endpoint.partition("/")[0]
+        if endpoint != "health" and route not in gateway.routes:
+            yield ("slos", "endpoints", endpoint), _missing("gateway route", route, gateway.routes)
+    client = gateway.clients[load.client]
+    limits = gateway.rate_limits
+    think = load.think_time_seconds.min
+    per_user = 60 / think if think > 0 else float("inf")  # most tool calls a user makes in a minute
+    total = per_user * load.users
+    shown = f"{load.users} users pausing at least {think:g} s between calls make up to {total:.0f} calls/min"
+    if client.forwards_user_identity:
+        if per_user > limits.per_client_per_minute:
+            yield (
+                ("slos", "load", "think_time_seconds", "min"),
+                f"one user pausing {think:g} s makes up to {per_user:.0f} calls/min, over the gateway's "
+                f"per-user limit of {limits.per_client_per_minute}/min",
+            )
+        try:
+            load_test_identity(catalog)
+        except ValueError as exc:
+            yield ("slos", "load", "client"), str(exc)
+    elif total > limits.per_client_per_minute:
+        yield (
+            ("slos", "load", "client"),
+            f"{shown}, over the per-client limit of {limits.per_client_per_minute}/min: client {load.client!r} "
+            "forwards no user identity, so its users share one bucket (forwards_user_identity: true gives each "
+            "its own)",
+        )
+    if total > limits.global_per_minute:
+        yield ("slos", "load", "users"), f"{shown}, over the gateway's global limit of {limits.global_per_minute}/min"
+
+
+def load_test_identity(catalog: Catalog) -> dict[str, str] | None:
+    """How the capacity test's virtual users identify themselves to the gateway: None when the load client forwards
+    no user identity (all users are the client), else `{"role": R}` or `{"email_domain": D}` that makes the gateway
+    put them in the client's own tenant (first match wins, as in servers/gateway/tenancy.py) - never another's."""
+    load = catalog.slos.load
+    clients = (g.gateway.clients for g in catalog.gateways().values())
+    client = next(c[load.client] for c in clients if load.client in c)
+    if not client.forwards_user_identity:
+        return None
+    tenancy = catalog.tenancy
+    tenant = tenancy.tenants.get(client.tenant or "")
+    if tenant is None:
+        raise ValueError(f"client {load.client!r} forwards user identity but has no tenant for its virtual users")
+    candidates = [{"role": role} for role in tenant.match.roles]
+    candidates += [{"email_domain": domain} for domain in tenant.match.email_domains]
+    for candidate in candidates:
+        email = f"loadtest@{candidate['email_domain']}" if "email_domain" in candidate else None
+        if _tenant_of(catalog, email, candidate.get("role")) == client.tenant:
+            return candidate
+    raise ValueError(
+        f"virtual users of client {load.client!r} cannot be identified as members of its tenant {client.tenant!r}: "
+        "it matches no role or e-mail domain that an earlier tenant does not match first"
+    )
+
+
+def _tenant_of(catalog: Catalog, email: str | None, role: str | None) -> str | None:
+    email = (email or "").lower()
+    domain = email.rpartition("@")[2] if "@" in email else ""
+    for name, tenant in catalog.tenancy.tenants.items():
+        rules = tenant.match
+        if (
+            (email and email in {e.lower() for e in rules.emails})
+            or (domain and domain in {d.lower() for d in rules.email_domains})
+            or (role and role in rules.roles)
+        ):
+            return name
+    return catalog.tenancy.default_tenant
 
 
 def _duplicates(path: KeyPath, values: list[object], what: str) -> Iterator[tuple[KeyPath, str]]:

@@ -46,6 +46,7 @@ def load_catalog(config_dir: Path, environment: str) -> Catalog:
     source_map = base.source_map
     data = merge(base.data, overlay.data, source_map, overlay.source_map)
     data["environment"] = environment
+    data["config_dir"] = str(config_dir.resolve())
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:

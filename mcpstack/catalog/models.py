@@ -24,6 +24,18 @@ AbsolutePath = Annotated[str, StringConstraints(pattern=r"^/[^\s]*$")]
 CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]+(ms|s|m|h|d)$")]
+
+
+def _inside_repository(path: str) -> str:
+    if ".." in path.split("/"):
+        raise ValueError("'..' is not allowed: give a path inside the repository")
+    return path
+
+
+# a .json file in the repository, relative to its root
+RepoJsonPath = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*\.json$"), AfterValidator(_inside_repository)
+]
 McpTransport = Literal["streamable-http", "sse", "stdio"]
 HttpTransport = Literal["streamable-http", "sse"]
 
@@ -59,6 +71,11 @@ class Build(Model):
         description="repository paths copied into the build context (the context holds nothing else)",
     )
     args: dict[EnvName, EnvValue] = Field(default_factory=dict, description="extra build arguments")
+    host_wheels: list[str] = Field(
+        default_factory=list,
+        description="wheel file patterns taken from this machine's pip find-links into .mcpstack-build/wheels "
+        "(e.g. a CPU torch build); absent ones are left to the image's package index",
+    )
 
 
 class Image(Model):
@@ -128,8 +145,23 @@ class Security(Model):
     group: int = Field(default=10001, ge=1)
     read_only_root_filesystem: bool = True
     tmpfs: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - a private tmpfs
+    tmpfs_size: MemoryQuantity = Field(default="64Mi", description="size cap of each tmpfs mount")
     sysctls: dict[str, str] = Field(
         default_factory=dict, description="namespaced sysctls, e.g. to let a non-root process bind port 443"
+    )
+    seccomp_profile: RepoJsonPath | None = Field(
+        default=None,
+        description="seccomp profile (OCI JSON, repository path) in place of the runtime's default; "
+        "Kubernetes: a Localhost profile of the same content on the nodes",
+    )
+    apparmor_profile: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] | None = Field(
+        default=None, description="AppArmor profile (loaded on the host) in place of the runtime's default"
+    )
+    runtime: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")] | None = Field(
+        default=None, description="OCI runtime, e.g. runsc for gVisor (Docker --runtime; Kubernetes runtimeClassName)"
+    )
+    pids_limit: int | None = Field(
+        default=None, ge=1, description="most processes and threads the container may have (Docker --pids-limit)"
     )
 
 
@@ -227,9 +259,22 @@ class Gateway(Model):
     identity_headers: IdentityHeaders = IdentityHeaders()
 
 
+def _config_file(path: str) -> str:
+    if path.startswith("/") or ".." in path.split("/"):
+        raise ValueError("give a path relative to config/, without '..'")
+    return path
+
+
+RuleFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_./-]+\.ya?ml$"), AfterValidator(_config_file)]
+
+
 class PrometheusSettings(Model):
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
+    rule_files: list[RuleFile] = Field(
+        default_factory=list,
+        description="Prometheus rule files (`groups:`) under config/; the prod stack makes one PrometheusRule of each",
+    )
 
 
 class ServiceBase(Model):
@@ -296,6 +341,10 @@ class OpenWebUISettings(Model):
     gateway: Name = Field(description="the gateway whose routes become Open WebUI's tool servers")
     gateway_client: Name = Field(description="the gateway client (API key) Open WebUI presents")
     routes: list[Name] | None = Field(default=None, description="gateway routes offered as tool servers; default all")
+    redis: Name | None = Field(
+        default=None,
+        description="the `redis` service the replicas share (websocket manager, app state); needed when replicas > 1",
+    )
 
 
 class OpenWebUIService(ServiceBase):
@@ -364,6 +413,9 @@ class Tenant(Model):
     credentials: dict[Name, dict[str, HeaderValue]] = Field(
         default_factory=dict, description="gateway route -> upstream header -> secret, for this tenant only"
     )
+    calls: bool = Field(
+        default=True, description="may call its tools; false: may only discover them (read OpenAPI specs)"
+    )
 
 
 class Tenancy(Model):
@@ -371,6 +423,20 @@ class Tenancy(Model):
         default=None, description="tenant of users no tenant matches; none: they are denied"
     )
     tenants: dict[Name, Tenant] = Field(default_factory=dict)
+
+
+class KubernetesSettings(Model):
+    """How the Pulumi stacks let services talk (NetworkPolicies); cluster specifics live in the stack config."""
+
+    internet_egress: list[Name] = Field(
+        default_factory=list,
+        description="services that may open HTTPS (443) connections outside the cluster, e.g. to pull models",
+    )
+    exposed: list[Name] = Field(
+        default_factory=list,
+        description="services reachable from outside the namespace (ingress controller, users); every other "
+        "service admits only the services that depend on it and Prometheus",
+    )
 
 
 class SecretSpec(Model):
@@ -404,14 +470,87 @@ class LocalRuntime(Model):
     skip: list[Name] = Field(default_factory=list, description="services the local runtime does not run")
 
 
+RequestKind = Literal["tool-call", "discovery", "health"]
+# an endpoint of the gateway as the capacity test names it: `health`, `ROUTE/openapi.json` or `ROUTE/TOOL`
+EndpointName = Annotated[str, StringConstraints(pattern=r"^(health|[a-z][-a-z0-9]*/[A-Za-z0-9_.-]+)$")]
+
+
+class Objective(Model):
+    """What one kind of request (or one endpoint) must achieve under the SLO load."""
+
+    p95_ms: float | None = Field(default=None, gt=0, description="95th percentile latency, milliseconds")
+    p99_ms: float | None = Field(default=None, gt=0, description="99th percentile latency, milliseconds")
+    success_rate: float | None = Field(
+        default=None, gt=0, le=1, description="fraction of 2xx answers; default: slos.success_rate"
+    )
+
+
+class ThinkTime(Model):
+    """Pause of one virtual user between two tool calls, drawn uniformly from [min, max]."""
+
+    min: float = Field(default=8.0, ge=0)
+    max: float = Field(default=16.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThinkTime:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max:g}) is below min ({self.min:g})")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.min + self.max) / 2
+
+
+class SloLoad(Model):
+    """The load the objectives hold at (`mcpstack loadtest`, docs/capacity.md)."""
+
+    users: int = Field(default=100, ge=1, description="concurrent virtual users, each holding its own connection")
+    client: Name = Field(default="loadtest", description="the gateway client (API key) the virtual users call as")
+    think_time_seconds: ThinkTime = ThinkTime()
+    spawn_rate: float = Field(default=20.0, gt=0, description="users started per second (ramp-up, not measured)")
+    duration: Duration = Field(default="60s", description="measured time, after the ramp-up")
+
+
+class Slos(Model):
+    """Service-level objectives the capacity test gates on."""
+
+    load: SloLoad = SloLoad()
+    success_rate: float = Field(default=0.995, gt=0, le=1, description="fraction of 2xx answers, every endpoint")
+    objectives: dict[RequestKind, Objective] = Field(
+        default_factory=dict, description="per kind of request: tool-call, discovery, health"
+    )
+    endpoints: dict[EndpointName, Objective] = Field(
+        default_factory=dict, description="per endpoint (`ROUTE/TOOL`, `ROUTE/openapi.json`, `health`): overrides"
+    )
+
+    def objective(self, endpoint: str) -> Objective:
+        """The endpoint's objective: its kind's, with the endpoint's own override on top."""
+        merged = self.objectives.get(endpoint_kind(endpoint), Objective()).model_dump()
+        override = self.endpoints.get(endpoint)
+        if override is not None:
+            merged |= override.model_dump(exclude_none=True)
+        merged["success_rate"] = merged["success_rate"] or self.success_rate
+        return Objective(**merged)
+
+
+def endpoint_kind(endpoint: str) -> RequestKind:
+    if endpoint == "health":
+        return "health"
+    return "discovery" if endpoint.endswith("/openapi.json") else "tool-call"
+
+
 class Catalog(Model):
     version: Literal[1]
     environment: str = Field(description="set by the loader from the overlay's file name")
+    config_dir: str = Field(default="", description="set by the loader: the directory the catalog was read from")
     build: BuildSettings = BuildSettings()
     secrets: dict[Name, SecretSpec] = Field(default_factory=dict)
     services: dict[Name, Service]
     tenancy: Tenancy = Tenancy()
     local: LocalRuntime = LocalRuntime()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    slos: Slos = Slos()
 
     def mcp_servers(self) -> dict[str, McpServerService]:
         return {n: s for n, s in self.services.items() if isinstance(s, McpServerService)}

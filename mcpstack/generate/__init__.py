@@ -16,6 +16,7 @@ from mcpstack.generate.gateway import render_gateway_config
 from mcpstack.generate.grafana import render_grafana_datasources
 from mcpstack.generate.open_webui import llm_env, render_tool_server_connections
 from mcpstack.generate.prometheus import render_prometheus_config
+from mcpstack.generate.rules import render_prometheus_rules
 
 SecretValue = Callable[[str], str]
 
@@ -36,6 +37,7 @@ GENERATORS: dict[str, Generator] = {
     for g in (
         Generator("gateway-config", secret=True, render=render_gateway_config),
         Generator("prometheus-config", secret=False, render=lambda c, s, _secret: render_prometheus_config(c, s)),
+        Generator("prometheus-rules", secret=False, render=lambda c, s, _secret: render_prometheus_rules(c, s)),
         Generator("tool-server-connections", secret=True, render=render_tool_server_connections),
         Generator("grafana-datasources", secret=False, render=lambda c, s, _secret: render_grafana_datasources(c, s)),
     )

@@ -104,7 +104,7 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         },
         # a list: the first matching tenant wins, so the catalog's order matters
         "tenants": [
-            {"name": name, "match": tenant.match.model_dump(), "tools": tenant.tools}
+            {"name": name, "match": tenant.match.model_dump(), "tools": tenant.tools, "calls": tenant.calls}
             for name, tenant in catalog.tenancy.tenants.items()
         ],
         "default_tenant": catalog.tenancy.default_tenant,

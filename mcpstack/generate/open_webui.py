@@ -10,6 +10,7 @@ from collections.abc import Callable
 from mcpstack.catalog.models import Catalog, GatewayService, LlmService, OpenWebUIService
 
 SecretValue = Callable[[str], str]
+PUBLIC_READ = {"principal_type": "user", "principal_id": "*", "permission": "read"}
 
 
 def _open_webui(catalog: Catalog, name: str) -> OpenWebUIService:
@@ -60,7 +61,10 @@ def render_tool_server_connections(catalog: Catalog, name: str, secret: SecretVa
                 "path": "openapi.json",
                 "auth_type": "bearer",
                 "key": key,
-                "config": {"enable": True},
+                "config": {
+                    "enable": True,
+                    "access_grants": [PUBLIC_READ],
+                },  # every user sees them; the gateway decides calls
                 "info": {"id": route_name, "name": route_name, "description": description},
             }
         )

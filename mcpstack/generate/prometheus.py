@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from mcpstack.catalog.models import Catalog, PrometheusService
+from mcpstack.generate.rules import RULES_PATH
 
 
 def scrape_targets(catalog: Catalog) -> dict[str, tuple[str, str]]:
@@ -28,6 +29,7 @@ def render_prometheus_config(catalog: Catalog, prometheus_name: str) -> str:
             "evaluation_interval": service.prometheus.evaluation_interval,
             "external_labels": {"environment": catalog.environment},
         },
+        **({"rule_files": [RULES_PATH]} if service.prometheus.rule_files else {}),
         "scrape_configs": [
             {
                 "job_name": job,

@@ -12,6 +12,7 @@ from typing import Any
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
+from mcpstack import REPO_ROOT
 from mcpstack.local.spec import ContainerSpec
 from mcpstack.quantities import cpu_cores, memory_bytes
 
@@ -45,12 +46,12 @@ class ServiceContainer(DockerContainer):
             self.with_volume_mapping(volume_name(stack, spec.service, volume), target, mode="rw")
         for port_name, port in spec.ports.items():
             self.ports[f"{port}/tcp"] = ("127.0.0.1", spec.published.get(port_name))
-        self.tmpfs = {path: "rw,nosuid,nodev,size=64m" for path in spec.tmpfs}
+        self.tmpfs = {path: f"rw,nosuid,nodev,size={memory_bytes(spec.tmpfs_size)}" for path in spec.tmpfs}
         kwargs: dict[str, Any] = {
             "user": spec.user,
             "read_only": spec.read_only,
             "cap_drop": ["ALL"],
-            "security_opt": ["no-new-privileges:true"],
+            "security_opt": security_options(spec),
             "labels": {
                 LABEL_STACK: stack,
                 LABEL_SERVICE: spec.service,
@@ -69,11 +70,33 @@ class ServiceContainer(DockerContainer):
             kwargs["mem_limit"] = memory_bytes(spec.memory_limit)
         if spec.cpu_limit:
             kwargs["nano_cpus"] = int(cpu_cores(spec.cpu_limit) * 1e9)
+        if spec.pids_limit:
+            kwargs["pids_limit"] = spec.pids_limit
+        if spec.runtime:
+            kwargs["runtime"] = spec.runtime
         self.with_kwargs(**kwargs)
         self.env = dict(env)
 
     def _endpoint_config(self, network: str, aliases: list[str]) -> Any:
         return self.get_docker_client().client.api.create_endpoint_config(aliases=aliases)
+
+
+def seccomp_profile(path: str) -> str:
+    """The profile's JSON, compact: Docker's API takes the content, not a file name."""
+    source = REPO_ROOT / path
+    try:
+        return json.dumps(json.loads(source.read_text()), separators=(",", ":"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"security.seccomp_profile {path!r}: cannot read it as JSON ({exc})") from exc
+
+
+def security_options(spec: ContainerSpec) -> list[str]:
+    options = ["no-new-privileges:true"]
+    if spec.seccomp_profile:
+        options.append(f"seccomp={seccomp_profile(spec.seccomp_profile)}")
+    if spec.apparmor_profile:
+        options.append(f"apparmor={spec.apparmor_profile}")
+    return options
 
 
 def container_name(stack: str, service: str) -> str:
@@ -92,4 +115,6 @@ def fingerprint(spec: ContainerSpec, image_id: str, mounts: dict[str, Path], env
     )
     for target, source in sorted(mounts.items()):
         digest.update(target.encode() + hashlib.sha256(source.read_bytes()).digest())
+    if spec.seccomp_profile:  # a changed profile recreates the container
+        digest.update(seccomp_profile(spec.seccomp_profile).encode())
     return digest.hexdigest()[:24]

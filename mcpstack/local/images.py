@@ -31,6 +31,7 @@ BaseMode = Literal["auto", "registry", "offline"]
 HASH_LABEL = "org.mcpstack.build-hash"
 BASE_LABEL = "org.mcpstack.base-image"
 CA_PATH = ".mcpstack-build/ca.pem"
+WHEELS_DIR = ".mcpstack-build/wheels"
 SKIPPED_PARTS = {"__pycache__", "tests", ".pytest_cache"}
 Log = Callable[[str], None]
 
@@ -46,6 +47,7 @@ class ImagePlan:
     include: tuple[str, ...]
     args: dict[str, str] = field(default_factory=dict)
     services: tuple[str, ...] = ()
+    host_wheels: tuple[str, ...] = ()
 
 
 def plan_images(catalog: Catalog) -> list[ImagePlan]:
@@ -58,10 +60,8 @@ def plan_images(catalog: Catalog) -> list[ImagePlan]:
         if isinstance(service, GatewayService) and (packages := stdio_packages(service)):
             args["STDIO_SERVERS"] = packages
         ref = service.image.ref
-        if ref in plans:
-            plans[ref] = ImagePlan(ref, build.dockerfile, tuple(build.include), args, (*plans[ref].services, name))
-        else:
-            plans[ref] = ImagePlan(ref, build.dockerfile, tuple(build.include), args, (name,))
+        services = (*plans[ref].services, name) if ref in plans else (name,)
+        plans[ref] = ImagePlan(ref, build.dockerfile, tuple(build.include), args, services, tuple(build.host_wheels))
     return list(plans.values())
 
 
@@ -83,7 +83,7 @@ def _context_files(plan: ImagePlan, root: Path) -> Iterator[tuple[str, Path]]:
         yield relative, root / relative
 
 
-def build_context(plan: ImagePlan, root: Path, ca_bundle: bytes) -> tuple[bytes, str]:
+def build_context(plan: ImagePlan, root: Path, ca_bundle: bytes, wheels: list[Path] | None = None) -> tuple[bytes, str]:
     """A deterministic tar of the build context, and the hash of everything the build depends on."""
     digest = hashlib.sha256()
     buffer = io.BytesIO()
@@ -96,8 +96,42 @@ def build_context(plan: ImagePlan, root: Path, ca_bundle: bytes) -> tuple[bytes,
             tar.addfile(info, io.BytesIO(data))
             if name != CA_PATH:  # trusting another CA does not change what is built
                 digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        wheels_dir = tarfile.TarInfo(WHEELS_DIR)
+        wheels_dir.type, wheels_dir.mode, wheels_dir.mtime = tarfile.DIRTYPE, 0o755, 0
+        tar.addfile(wheels_dir)
+        for wheel in wheels or []:  # a wheel is identified by its file name (name, version, build tag)
+            info = tarfile.TarInfo(f"{WHEELS_DIR}/{wheel.name}")
+            info.size, info.mode, info.mtime = wheel.stat().st_size, 0o644, 0
+            with wheel.open("rb") as handle:
+                tar.addfile(info, handle)
     digest.update(repr(sorted(plan.args.items())).encode())
+    digest.update(repr(sorted(plan.host_wheels)).encode())
     return buffer.getvalue(), digest.hexdigest()[:32]
+
+
+def find_host_wheels(patterns: tuple[str, ...]) -> list[Path]:
+    """Wheels matching `patterns` in the find-links directories this machine's pip uses."""
+    if not patterns:
+        return []
+    directories = [d for d in (os.environ.get("PIP_FIND_LINKS") or "").split() if d]
+    try:
+        configured = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        directories += configured.stdout.split() if configured.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    found: dict[str, Path] = {}
+    for directory in directories:
+        path = Path(directory.removeprefix("file://"))
+        if path.is_dir():
+            for pattern in patterns:
+                found.update({wheel.name: wheel for wheel in path.glob(pattern)})
+    return [found[name] for name in sorted(found)]
 
 
 def find_ca_bundle() -> bytes:
@@ -183,7 +217,10 @@ class ImageBuilder:
         return outcomes
 
     def build(self, plan: ImagePlan, base: str) -> BuildOutcome:
-        context, digest = build_context(plan, self._root, self._ca_bundle())
+        wheels = find_host_wheels(plan.host_wheels)
+        if plan.host_wheels:
+            self._log(f"{plan.ref}: wheels from this machine: {', '.join(w.name for w in wheels) or 'none'}")
+        context, digest = build_context(plan, self._root, self._ca_bundle(), wheels)
         self._log(f"building {plan.ref} on {base}")
         started = time.monotonic()
         lines: list[str] = []

@@ -35,6 +35,11 @@ class ContainerSpec:
     aliases: tuple[str, ...] = ()
     sysctls: dict[str, str] = field(default_factory=dict)
     generated_env: dict[str, str] = field(default_factory=dict)  # env variable -> generator
+    tmpfs_size: str = "64Mi"
+    seccomp_profile: str | None = None  # repository path of a seccomp profile (JSON)
+    apparmor_profile: str | None = None
+    runtime: str | None = None  # OCI runtime, e.g. runsc
+    pids_limit: int | None = None
 
 
 def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[str, ContainerSpec]:
@@ -71,6 +76,11 @@ def container_specs(catalog: Catalog, *, fixed_host_ports: bool = True) -> dict[
             aliases=tuple(service.aliases),
             sysctls=dict(service.security.sysctls),
             generated_env=dict(service.generated_env),
+            tmpfs_size=service.security.tmpfs_size,
+            seccomp_profile=service.security.seccomp_profile,
+            apparmor_profile=service.security.apparmor_profile,
+            runtime=service.security.runtime,
+            pids_limit=service.security.pids_limit,
         )
     return specs
 

@@ -202,6 +202,14 @@ class LocalStack:
                 if pending:
                     time.sleep(0.3)
 
+    def restart(self, service: str, timeout: float = 120.0) -> None:
+        """Restart one service's container and wait until it is healthy again (its host port may change)."""
+        container = self._find(service)
+        if container is None:
+            raise StackError(f"service {service!r} of stack {self.name!r} is not running")
+        container.restart(timeout=10)
+        self._wait_healthy([service], time.monotonic() + timeout)
+
     def _failure(self, service: str, what: str) -> str:
         container = self._find(service)
         logs = container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip() if container else "(no container)"

@@ -16,6 +16,8 @@ from mcp_types import CallToolResult
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pydantic import ValidationError
 
+from servers.common.resources import register_resource_metrics
+
 # Tool calls are expected in the 1 ms .. 30 s range (sandbox runs are the slow end).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNKNOWN_TOOL = "unknown"
@@ -32,6 +34,7 @@ class ToolMetrics:
 
     def __init__(self, server_name: str, version: str, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        register_resource_metrics(self.registry)
         self.known_tools: set[str] = set()
         Gauge(
             "mcp_server_info",
@@ -42,8 +45,9 @@ class ToolMetrics:
         self.calls = Counter("mcp_tool_calls", "Tool calls received", ["tool"], registry=self.registry)
         self.errors = Counter(
             "mcp_tool_errors",
-            "Tool calls that failed, by kind: tool_error (the tool reported an error), "
-            "invalid_params (arguments rejected), protocol_error (e.g. unknown tool)",
+            "Tool calls that failed, by kind: tool_error (an error result: the tool failed, or the SDK rejected "
+            "its arguments or name), invalid_params (malformed tools/call params), protocol_error (an MCP "
+            "protocol error), error (an unexpected exception)",
             ["tool", "kind"],
             registry=self.registry,
         )

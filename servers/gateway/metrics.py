@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from servers.common.resources import register_resource_metrics
+
 LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 OTHER = "other"
 ACTIVE_WINDOW_SECONDS = 300
@@ -16,6 +18,7 @@ ACTIVE_WINDOW_SECONDS = 300
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        register_resource_metrics(self.registry)
         r = self.registry
         self.requests = Counter(
             "gateway_requests", "Requests by route, tool and HTTP status", ["route", "tool", "status"], registry=r

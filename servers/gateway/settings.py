@@ -36,6 +36,7 @@ class TenantSettings(_Settings):
     name: str
     match: TenantMatch = TenantMatch()
     tools: dict[str, Literal["*"] | list[str]] = Field(default_factory=dict)
+    calls: bool = True  # false: discovery only (OpenAPI specs), no tool calls
 
 
 class RateLimitSettings(_Settings):

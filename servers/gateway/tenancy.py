@@ -66,6 +66,9 @@ class TenantPolicy:
         return None if tools == "*" else set(tools)
 
     def may_call(self, caller: Caller, route: str, tool: str) -> bool:
+        tenant = self._settings.tenant(caller.tenant)
+        if tenant is None or not tenant.calls:
+            return False
         allowed = self.allowed_tools(caller, route)
         return allowed is None or tool in allowed
 

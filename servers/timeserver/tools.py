@@ -25,8 +25,10 @@ class TimeConversionResult(BaseModel):
 def zone(name: str, argument: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        # ValueError covers names zoneinfo refuses outright, such as absolute paths.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: names zoneinfo refuses outright, such as absolute paths. OSError: names the tzdata
+        # package resolves to something that is not a zone file (a directory such as "Europe", a name too
+        # long for the file system).
         raise ToolError(
             f"Invalid timezone in '{argument}': {name!r} is not an IANA timezone name "
             "(examples: 'UTC', 'Europe/Berlin', 'America/New_York')"

@@ -262,7 +262,7 @@ def test_gateway_client_tenant_must_exist(edit_config: EditConfig) -> None:
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.clients.e2e.tenant"
-    assert "unknown tenant 'platfrom' (known: guests, platform, staff)" in problem.message
+    assert "unknown tenant 'platfrom' (known: guests, platform, staff, tool-catalog)" in problem.message
 
 
 def test_tenant_tools_must_name_gateway_routes(edit_config: EditConfig) -> None:
@@ -291,7 +291,7 @@ def test_tenant_credentials_need_a_service_route_and_a_declared_secret(edit_conf
 
 def test_tenancy_keeps_the_catalog_order(config_copy: Path) -> None:
     # the first matching tenant wins, so the order written in the catalog is significant
-    assert list(load_catalog(config_copy, "dev").tenancy.tenants) == ["platform", "staff", "guests"]
+    assert list(load_catalog(config_copy, "dev").tenancy.tenants) == ["platform", "staff", "tool-catalog", "guests"]
 
 
 def test_rate_limit_redis_must_be_a_service(edit_config: EditConfig) -> None:

@@ -68,3 +68,13 @@ def test_openapi_is_filtered_to_the_allowed_tools_and_served_from_the_route() ->
     assert filtered["servers"] == [{"url": "/time"}]
     assert list(filter_openapi(spec, None, "time")["paths"]) == ["/get_current_time", "/convert_time"]
     assert list(spec["paths"]) == ["/get_current_time", "/convert_time"]  # the cached original is untouched
+
+
+def test_a_discovery_only_tenant_sees_tools_but_calls_none(settings: GatewaySettings) -> None:
+    from servers.gateway.settings import TenantSettings
+
+    reader = TenantSettings(name="catalog", tools={"time": "*"}, calls=False)
+    policy = TenantPolicy(settings.model_copy(update={"tenants": [*settings.tenants, reader]}))
+    caller = Caller("ci", "catalog")
+    assert policy.allowed_tools(caller, "time") is None  # every tool listed in its specs
+    assert not policy.may_call(caller, "time", "get_current_time")

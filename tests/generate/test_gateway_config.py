@@ -71,7 +71,7 @@ def test_clients_refer_to_key_files_never_to_key_values() -> None:
 
 def test_tenants_keep_their_order_and_routes_their_required_flag() -> None:
     section = gateway_section()
-    assert [t["name"] for t in section["tenants"]] == ["platform", "staff", "guests"]
+    assert [t["name"] for t in section["tenants"]] == ["platform", "staff", "tool-catalog", "guests"]
     assert section["routes"]["sandbox"]["required"] is False
     assert section["routes"]["time"]["required"] is True
     assert section["rate_limits"] == {"per_client_per_minute": 100, "global_per_minute": 1000, "redis_url": None}

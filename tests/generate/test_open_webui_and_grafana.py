@@ -21,13 +21,8 @@ def test_open_webui_talks_to_the_llm_service_the_catalog_names() -> None:
     assert env["DEFAULT_MODELS"] == "llama3.2:3b"
 
 
-def test_locally_the_llm_url_follows_the_stand_in(edit_config: EditConfig) -> None:
-    config = edit_config(
-        "  skip: [grafana, open-webui]  # open-webui: until its image build lands",
-        "  skip: [grafana]",
-        "environments/dev.yaml",
-    )
-    view = local_view(load_catalog(config, "dev"))
+def test_locally_the_llm_url_follows_the_stand_in() -> None:
+    view = local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))
     assert derived_env(view, "open-webui")["OLLAMA_BASE_URL"] == "http://llm-standin:11434"
 
 
@@ -50,6 +45,9 @@ def test_one_tool_server_per_gateway_route_with_the_open_webui_key() -> None:
     assert time_server["url"] == "http://mcpo:8080/time"
     assert time_server["path"] == "openapi.json"
     assert time_server["auth_type"] == "bearer"
+    assert time_server["config"]["access_grants"] == [
+        {"principal_type": "user", "principal_id": "*", "permission": "read"}
+    ]
     assert time_server["key"] == "value-of-gateway-key-open-webui"
     assert GENERATORS["tool-server-connections"].secret  # carries a key: a Secret, never a ConfigMap
     assert "value-of" not in GENERATORS["tool-server-connections"].render(catalog, "open-webui", redacted)

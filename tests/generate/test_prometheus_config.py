@@ -11,6 +11,7 @@ import yaml
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
 from mcpstack.generate import GENERATORS, redacted
+from mcpstack.generate.rules import RULES_PATH
 from tests.conftest import EditConfig
 
 
@@ -52,12 +53,18 @@ def test_intervals_and_environment_label_come_from_the_catalog() -> None:
 
 
 @pytest.mark.docker
-def test_promtool_accepts_the_generated_config(tmp_path: Path, built_images: None) -> None:
-    """Checked by promtool from the very Prometheus image the stack runs."""
+def test_promtool_accepts_the_generated_config_and_rules(tmp_path: Path, built_images: None) -> None:
+    """Checked by promtool from the very Prometheus image the stack runs, with the rules mounted where the
+    config says."""
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
-    (tmp_path / "prometheus.yml").write_text(GENERATORS["prometheus-config"].render(catalog, "prometheus", redacted))
+    files = {
+        "prometheus.yml": GENERATORS["prometheus-config"].render(catalog, "prometheus", redacted),
+        "rules.yaml": GENERATORS["prometheus-rules"].render(catalog, "prometheus", redacted),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o644)
     tmp_path.chmod(0o755)
-    (tmp_path / "prometheus.yml").chmod(0o644)
     result = subprocess.run(
         [
             "docker",
@@ -66,7 +73,9 @@ def test_promtool_accepts_the_generated_config(tmp_path: Path, built_images: Non
             "--network",
             "none",
             "-v",
-            f"{tmp_path}:/check:ro",
+            f"{tmp_path / 'prometheus.yml'}:/check/prometheus.yml:ro",
+            "-v",
+            f"{tmp_path / 'rules.yaml'}:{RULES_PATH}:ro",
             "--entrypoint",
             "promtool",
             catalog.services["prometheus"].image.ref,
@@ -79,4 +88,12 @@ def test_promtool_accepts_the_generated_config(tmp_path: Path, built_images: Non
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout + result.stderr
+
+
+def test_rules_come_from_the_catalogs_own_config_directory(config_copy: Path) -> None:
+    (config_copy / "alerts" / "mcpstack.rules.yaml").write_text("groups:\n  - name: only-in-the-copy\n    rules: []\n")
+    rules = yaml.safe_load(
+        GENERATORS["prometheus-rules"].render(load_catalog(config_copy, "dev"), "prometheus", redacted)
+    )
+    assert [g["name"] for g in rules["groups"]] == ["only-in-the-copy"]

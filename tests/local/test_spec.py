@@ -27,7 +27,8 @@ def test_spec_carries_the_catalog_service_unchanged() -> None:
 
 def test_gateway_routes_are_dependencies() -> None:
     specs = container_specs(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev")))
-    assert specs["mcpo"].depends_on == {"time", "sandbox"}
+    assert specs["mcpo"].depends_on == {"time", "sandbox", "github-local"}  # github runs as github-local here
+    assert specs["open-webui"].depends_on == {"mcpo", "llm-standin"}
     assert specs["prometheus"].depends_on == frozenset()
 
 
@@ -52,10 +53,20 @@ def test_publish_can_name_a_specific_port(edit_config: EditConfig) -> None:
 
 def test_start_order_puts_dependencies_first() -> None:
     levels = start_order(container_specs(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))))
-    assert levels == [["prometheus", "sandbox", "time"], ["mcpo"]]
+    assert levels == [
+        ["github-api-standin", "llm-standin", "prometheus", "sandbox", "time"],
+        ["github-local"],
+        ["mcpo"],
+        ["open-webui"],
+    ]
 
 
 def test_explicit_depends_on_adds_a_level(edit_config: EditConfig) -> None:
     config = edit_config("    kind: prometheus\n", "    kind: prometheus\n    depends_on: [mcpo]\n")
     levels = start_order(container_specs(local_view(load_catalog(config, "dev"))))
-    assert levels == [["sandbox", "time"], ["mcpo"], ["prometheus"]]
+    assert levels == [
+        ["github-api-standin", "llm-standin", "sandbox", "time"],
+        ["github-local"],
+        ["mcpo"],
+        ["open-webui", "prometheus"],
+    ]

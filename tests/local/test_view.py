@@ -16,13 +16,8 @@ def dev() -> Catalog:
     return load_catalog(DEFAULT_CONFIG_DIR, "dev")
 
 
-def with_open_webui(edit_config: EditConfig) -> Catalog:
-    config = edit_config(
-        "  skip: [grafana, open-webui]  # open-webui: until its image build lands",
-        "  skip: [grafana]",
-        "environments/dev.yaml",
-    )
-    return load_catalog(config, "dev")
+def with_open_webui(_edit_config: EditConfig) -> Catalog:
+    return load_catalog(DEFAULT_CONFIG_DIR, "dev")
 
 
 def test_substitutes_take_the_place_and_the_references_of_the_real_service(edit_config: EditConfig) -> None:
@@ -44,10 +39,15 @@ def test_unknown_real_name_is_refused(dev: Catalog) -> None:
         local_view(dev, real=["time"])
 
 
-def test_skipped_and_unused_stand_ins_are_not_run(dev: Catalog) -> None:
+def test_skipped_services_are_not_run_and_stand_ins_only_where_used(dev: Catalog) -> None:
     view = local_view(dev)
-    assert "grafana" not in view.services and "open-webui" not in view.services
-    assert not [name for name, service in view.services.items() if service.local_only]  # nothing uses them
+    assert "grafana" not in view.services
+    assert {name for name, service in view.services.items() if service.local_only} == {
+        "llm-standin",
+        "github-local",
+        "github-api-standin",
+    }
+    assert "github-api-standin" not in local_view(dev, real=["github"]).services  # only github-local used it
 
 
 def test_the_deployed_catalog_is_untouched(dev: Catalog) -> None:
