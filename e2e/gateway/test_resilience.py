@@ -73,7 +73,8 @@ def test_upstream_killed_mid_load_fails_fast_and_recovers_without_a_gateway_rest
         )
         time.sleep(1)
     assert clock_calls.statuses() == {200: len(clock_calls.results)}, "time must be unaffected"
-    assert set(code_calls.statuses(before=killed_at)) == {200}
+    # a call still in flight when the container died may fail: only calls that ended before must all succeed
+    assert {status for at, status, duration in code_calls.results if at + duration < killed_at} == {200}
     during = [r for r in code_calls.results if killed_at + 1 < r[0] < restarted_at]
     assert during and {status for _, status, _ in during} == {503}
     assert max(duration for _, _, duration in during) < 1.0, "calls to a dead upstream must fail fast"

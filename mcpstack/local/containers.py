@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,14 @@ LABEL_STACK = "org.mcpstack.stack"
 LABEL_SERVICE = "org.mcpstack.service"
 LABEL_ENVIRONMENT = "org.mcpstack.environment"
 LABEL_SPEC_HASH = "org.mcpstack.spec-hash"
+
+
+def free_host_port() -> int:
+    """A port free on 127.0.0.1 now. Published explicitly rather than as Docker's "any port", because
+    Docker picks a new ephemeral port each time a container restarts and the stack's URLs would go stale."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class ServiceContainer(DockerContainer):
@@ -45,7 +54,7 @@ class ServiceContainer(DockerContainer):
         for volume, target in sorted(spec.volumes.items()):
             self.with_volume_mapping(volume_name(stack, spec.service, volume), target, mode="rw")
         for port_name, port in spec.ports.items():
-            self.ports[f"{port}/tcp"] = ("127.0.0.1", spec.published.get(port_name))
+            self.ports[f"{port}/tcp"] = ("127.0.0.1", spec.published.get(port_name) or free_host_port())
         self.tmpfs = {path: f"rw,nosuid,nodev,size={memory_bytes(spec.tmpfs_size)}" for path in spec.tmpfs}
         kwargs: dict[str, Any] = {
             "user": spec.user,

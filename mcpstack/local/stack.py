@@ -203,7 +203,7 @@ class LocalStack:
                     time.sleep(0.3)
 
     def restart(self, service: str, timeout: float = 120.0) -> None:
-        """Restart one service's container and wait until it is healthy again (its host port may change)."""
+        """Restart one service's container and wait until it is healthy again, on the same host ports."""
         container = self._find(service)
         if container is None:
             raise StackError(f"service {service!r} of stack {self.name!r} is not running")

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import httpx
 import pytest
 
 from mcpstack.catalog import load_catalog
-from mcpstack.local.containers import LABEL_STACK
+from mcpstack.local.containers import LABEL_STACK, volume_name
 from mcpstack.local.stack import LocalStack, StackError
 from tests.conftest import EditConfig
 
@@ -85,16 +86,18 @@ def test_up_twice_keeps_containers_and_a_change_recreates_the_service_and_its_de
 ) -> None:
     stack = stack_factory(config_copy)
     statuses = stack.up(build=False)
-    assert {s.service: s.health for s in statuses} == {
-        "mcpo": "healthy",
-        "prometheus": "healthy",
-        "sandbox": "healthy",
-        "time": "healthy",
-    }
+    assert {s.service: s.health for s in statuses} == dict.fromkeys(stack.specs, "healthy")
+    assert {"mcpo", "time", "sandbox", "prometheus", "open-webui"} <= set(stack.specs)
     assert all(url.startswith("http://127.0.0.1:") for s in statuses for url in s.urls.values())
     before = container_ids(stack)
     stack.up(build=False)
     assert container_ids(stack) == before
+
+    urls = stack.urls("time")
+    stack.restart("time")
+    assert stack.urls("time") == urls, "a restarted service must keep its host ports"
+    assert httpx.get(urls["http"] + "/health", timeout=5).status_code == 200
+    before = container_ids(stack)
 
     edit_config(
         '      PROMETHEUS_DISABLE_CREATED_SERIES: "true"\n    resources:\n      requests: {cpu: 50m',
@@ -117,5 +120,7 @@ def test_down_removes_containers_and_network_and_volumes_on_request(config_copy:
     assert leftovers(stack.name) == []
     assert any(item.startswith("container ") for item in removed)
     volumes = docker.from_env().volumes.list(filters={"label": f"{LABEL_STACK}={stack.name}"})
-    assert [v.name for v in volumes] == [f"{stack.name}-prometheus-data"]  # kept, like compose
+    declared = sorted(volume_name(stack.name, spec.service, v) for spec in stack.specs.values() for v in spec.volumes)
+    assert f"{stack.name}-prometheus-data" in declared
+    assert sorted(v.name for v in volumes) == declared  # kept, like compose
     assert f"volume {stack.name}-prometheus-data" in stack.down(volumes=True)
