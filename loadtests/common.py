@@ -23,27 +23,21 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 
+from loadtests.tools import DISCOVERY_ROUTES, SNIPPETS, TIMEZONES
+
 RUN = os.environ.get("LOADTEST_RUN", "lt")
 KEY = os.environ.get("LOADTEST_KEY", "")
 RECORD = os.environ.get("LOADTEST_RECORD", "")
 THINK_MIN = float(os.environ.get("LOADTEST_THINK_MIN", "8"))
 THINK_MAX = float(os.environ.get("LOADTEST_THINK_MAX", "16"))
 KEEPALIVE = float(os.environ.get("LOADTEST_KEEPALIVE", "3"))
+# Seconds after every user was started (spawning complete) when the run stops: the measured window and a tail in
+# which its last requests finish. Unset: locust's --run-time (or the load shape) ends the run.
+STOP_AFTER = float(os.environ.get("LOADTEST_STOP_AFTER") or 0)
+UNFINISHED = "unfinished: no answer when the run stopped"
 # {"role": R} or {"email_domain": D}: identities the gateway puts in the load client's own tenant; {} for none
 IDENTITY: dict[str, str] = json.loads(os.environ.get("LOADTEST_IDENTITY") or "{}")
 
-TIMEZONES = ["UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
-# Trivial code an LLM would run for a user, and what it prints.
-SNIPPETS = [
-    (
-        "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\nprint(fib(10))",
-        "55",
-    ),
-    ("print(sum(i * i for i in range(10)))", "285"),
-    ("import statistics\nprint(statistics.mean([3, 5, 7]))", "5"),
-    ("print(' '.join(sorted('tools call me'.split())))", "call me tools"),
-]
-DISCOVERY_ROUTES = ["time", "sandbox", "time-reference"]
 Check = Callable[[Any], str | None]  # response -> problem, or None when the answer is right
 
 
@@ -56,11 +50,14 @@ class Recorder:
         self.users: list[tuple[float, int]] = []
         self.spawned: list[tuple[float, int]] = []
         self.steps: list[dict[str, Any]] = []
+        self.pending: dict[str, float] = {}  # correlation ID -> start, of requests waiting for their answer
+        self.errors: list[list[Any]] = []  # exceptions that escaped a task: [time, user class, message]
 
     def on_request(self, name: str, response_time: float, exception: Any, context: dict, start_time: float, **kw: Any):
         response = kw.get("response")
         status = getattr(response, "status_code", 0) or 0
         error = None if exception is None else str(exception)[:200]
+        self.pending.pop(context.get("cid"), None)
         self.requests.append(
             [
                 round(start_time, 4),
@@ -73,6 +70,11 @@ class Recorder:
             ]
         )
 
+    def unfinished(self, start: float, name: str, user: Any, cid: str) -> None:
+        """A request still waiting for its answer when the run stopped: a failure, with the time it had waited so
+        far as its latency (a lower bound), so that the slowest requests are never silently left out."""
+        self.requests.append([round(start, 4), name, round((time.time() - start) * 1000, 2), 0, UNFINISHED, user, cid])
+
     def sample_users(self, environment: Environment) -> None:
         while True:
             runner = environment.runner
@@ -81,7 +83,13 @@ class Recorder:
             gevent.sleep(1.0)
 
     def write(self, path: str) -> None:
-        document = {"requests": self.requests, "users": self.users, "spawned": self.spawned, "steps": self.steps}
+        document = {
+            "requests": self.requests,
+            "users": self.users,
+            "spawned": self.spawned,
+            "steps": self.steps,
+            "errors": self.errors,
+        }
         Path(path).write_text(json.dumps(document, separators=(",", ":")))
 
 
@@ -91,8 +99,18 @@ recorder = Recorder()
 @events.init.add_listener
 def _start_recording(environment: Environment, **_: Any) -> None:
     environment.events.request.add_listener(recorder.on_request)
-    environment.events.spawning_complete.add_listener(
-        lambda user_count: recorder.spawned.append((round(time.time(), 3), user_count))
+
+    def spawned(user_count: int) -> None:
+        first = not recorder.spawned
+        recorder.spawned.append((round(time.time(), 3), user_count))
+        if first and STOP_AFTER > 0 and environment.runner is not None:
+            gevent.spawn_later(STOP_AFTER, environment.runner.quit)
+
+    environment.events.spawning_complete.add_listener(spawned)
+    environment.events.user_error.add_listener(
+        lambda user_instance, exception, tb: recorder.errors.append(
+            [round(time.time(), 3), type(user_instance).__name__, f"{type(exception).__name__}: {exception}"[:200]]
+        )
     )
     gevent.spawn(recorder.sample_users, environment)
 
@@ -154,6 +172,17 @@ class GatewayUser(FastHttpUser):
         self.sequence += 1
         cid = f"{self.user_id}-{self.sequence}"
         headers = {**(self.base_headers if auth else {}), "X-Request-ID": cid}
+        recorder.pending[cid] = time.time()
+        try:
+            return self._request(method, path, name, headers, body, cid, check, expect)
+        finally:
+            started = recorder.pending.pop(cid, None)
+            if started is not None:  # no request event: the run stopped (the user was killed) while it waited
+                recorder.unfinished(started, name, self.number, cid)
+
+    def _request(
+        self, method: str, path: str, name: str, headers: dict, body: Any, cid: str, check: Check | None, expect: tuple
+    ) -> Any:
         with self.client.request(
             method, path, name=name, headers=headers, json=body, catch_response=True, context={"cid": cid}
         ) as response:
@@ -252,6 +281,14 @@ class GatewayUser(FastHttpUser):
                 self.health()
             else:
                 gevent.sleep(remaining)
+
+
+class Chatting(GatewayUser):
+    """A person chatting with tools: one call of the weighted mix, then a think time. The task lives here, not on
+    GatewayUser: locust adds a base class's tasks to every subclass's, so a user with other tasks (the noisy client)
+    must not inherit it."""
+
+    abstract = True
 
     @task
     def cycle(self) -> None:

@@ -4,8 +4,8 @@ keeping each user's connection open. `mcpstack loadtest` runs it with the catalo
 
 from __future__ import annotations
 
-from loadtests.common import GatewayUser
+from loadtests.common import Chatting
 
 
-class ChatUser(GatewayUser):
+class ChatUser(Chatting):
     pass

@@ -8,13 +8,13 @@ import os
 
 from locust import constant_throughput, task
 
-from loadtests.common import GatewayUser
+from loadtests.common import Chatting, GatewayUser
 
 NOISY_RATE = float(os.environ.get("LOADTEST_NOISY_RATE", "10"))
 NOISY = "noisy time/get_current_time"
 
 
-class ChatUser(GatewayUser):
+class ChatUser(Chatting):
     weight = 100
 
 

@@ -11,7 +11,7 @@ import time
 
 from locust import LoadTestShape
 
-from loadtests.common import GatewayUser, recorder
+from loadtests.common import Chatting, recorder
 from mcpstack.loadtest.stats import judge_kinds
 
 STEPS = [int(n) for n in os.environ.get("LOADTEST_STEPS", "10,25,50,100,150,200,300").split(",")]
@@ -21,7 +21,7 @@ SPAWN_RATE = float(os.environ.get("LOADTEST_SPAWN_RATE", "50"))
 OBJECTIVES: dict[str, dict[str, float]] = json.loads(os.environ.get("LOADTEST_OBJECTIVES") or "{}")
 
 
-class ChatUser(GatewayUser):
+class ChatUser(Chatting):
     pass
 
 

@@ -368,10 +368,17 @@ def bench_loadgen(
         result = measure_ceiling(report, seconds=seconds, log=_info)
     except LoadTestError as exc:
         raise _fail(str(exc)) from None
-    table = Table("users", "req/s", "p50 ms", "p95 ms", "locust CPU %", title="one locust process, closed loop")
+    table = Table(
+        "users", "req/s", "p50 ms", "p95 ms", "locust CPU %", "server CPU %", title="one locust process, closed loop"
+    )
     for run in result["runs"]:
         table.add_row(
-            str(run["users"]), f"{run['rps']:.0f}", f"{run['p50_ms']:.1f}", f"{run['p95_ms']:.1f}", f"{run['cpu']:.0f}"
+            str(run["users"]),
+            f"{run['rps']:.0f}",
+            f"{run['p50_ms']:.1f}",
+            f"{run['p95_ms']:.1f}",
+            f"{run['cpu']:.0f}",
+            f"{run['server_cpu']:.0f}",
         )
     console.print(table)
     console.print(f"ceiling {result['ceiling']['rps']:.0f} req/s; report: {report / 'report.json'}")
@@ -393,6 +400,9 @@ def loadtest(
         str | None, typer.Option(help="measured time after the ramp-up, e.g. 60s (default: slos.load.duration)")
     ] = None,
     spawn_rate: Annotated[float | None, typer.Option(help="users started per second (default: slos)")] = None,
+    think: Annotated[
+        str | None, typer.Option(help="think time range in seconds, e.g. 8-16 (default: slos.load.think_time_seconds)")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="report directory (default: reports/loadtest/SCENARIO)")] = None,
     key_env: Annotated[str, typer.Option(help="variable holding the API key for --target")] = "MCPSTACK_LOADTEST_KEY",
     config: ConfigDir = DEFAULT_CONFIG_DIR,
@@ -402,7 +412,7 @@ def loadtest(
     slo and rate-limit run against the running local stack (--stack, default mcpstack-ENV) or --target URL.
     stress without --stack/--target starts its own stack with the rate limits lifted, and removes it.
     """
-    from mcpstack.loadtest.gate import gate, seconds
+    from mcpstack.loadtest.gate import gate, seconds, think_range
     from mcpstack.loadtest.report import print_knee, print_summary
     from mcpstack.loadtest.runner import LoadTestError, local_target, preflight, remote_target
     from mcpstack.loadtest.stress import run_stress, stress_on_fresh_stack
@@ -415,13 +425,17 @@ def loadtest(
         raise _fail("give --target or --stack, not both", EXIT_INVALID)
     try:
         duration_seconds = seconds(duration) if duration else None
+        think_seconds = think_range(think) if think else None
     except ValueError as exc:
         raise _fail(str(exc), EXIT_INVALID) from None
     report_dir = report or REPO_ROOT / "reports" / "loadtest" / scenario
+    # The table is the point: in a log (CI, make up) it is not wrapped into an 80-column terminal's width.
+    wide = console if console.is_terminal else Console(width=max(console.width, 170))
     try:
         if scenario == "stress" and not (target or stack):
             _info("stress: starting a stack with the rate limits lifted (docs/capacity.md#finding-the-knee)")
-            print_knee(stress_on_fresh_stack(config, report_dir, log=_info), console)
+            print_knee(stress_on_fresh_stack(report_dir, log=_info), wide)
+            wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
             return
         if target:
             chosen = remote_target(target, _load(config, env), key_env)
@@ -429,7 +443,8 @@ def loadtest(
             chosen = local_target(LocalStack.attach(stack or f"mcpstack-{env}", config_dir=config, log=_info))
         preflight(chosen)
         if scenario == "stress":
-            print_knee(run_stress(chosen, report_dir, log=_info), console)
+            print_knee(run_stress(chosen, report_dir, log=_info), wide)
+            wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
             return
         result = gate(
             chosen,
@@ -438,12 +453,18 @@ def loadtest(
             users=users,
             duration=duration_seconds,
             spawn_rate=spawn_rate,
+            think=think_seconds,
             log=_info,
         )
     except (DockerUnavailable, StackError, LoadTestError) as exc:
         raise _fail(str(exc)) from None
-    print_summary(result, console)
-    console.print(f"report: {report_dir / 'report.json'}, {report_dir / 'locust.html'}, plots in {report_dir}")
+    print_summary(result, wide)
+    files = result["files"]
+    wide.print(
+        f"report: {report_dir / files['report']}, {report_dir / files['locust_html']}; plots: "
+        f"{report_dir / files['timeline']}, {report_dir / files['histograms']}",
+        highlight=False,
+    )
     if not result["passed"]:
         raise typer.Exit(1)
 

@@ -1,6 +1,7 @@
 """The SLO gate: the SLO scenario (or the rate-limit scenario) at the catalog's load, evaluated into verdicts and a
 report. The measured window starts when the last user has been started (the ramp-up is not measured) and lasts
-`duration`; the run goes on a few seconds longer so that requests started in the window can finish."""
+`duration`; the run goes on TAIL_SECONDS longer so that requests started in the window can finish, and a request
+still unanswered when the run stops is recorded as an unfinished failure (loadtests/common.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ import os
 import platform
 import re
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mcpstack import REPO_ROOT, __version__
+from mcpstack.catalog.models import Slos
 from mcpstack.loadtest import evaluate, stats
 from mcpstack.loadtest.runner import LocustRun, Log, Target, run_locust
 
 KEEPALIVE_SECONDS = 3.0  # below the gateway's (uvicorn's) 5 s idle timeout, with room for a busy generator
-TAIL_SECONDS = 8.0  # after the window: requests started in it finish
+TAIL_SECONDS = 5.0  # after the window: requests started in it finish (or are recorded as unfinished: failures)
 NOISY_RATE = 10.0  # calls/s of the rate-limit scenario's noisy client
 SCENARIOS = {"slo": "mixed.py", "rate-limit": "ratelimit.py"}
 HARNESS_FILE = Path(os.environ.get("MCPSTACK_STATE_DIR", REPO_ROOT / ".mcpstack")) / "loadtest-harness.json"
@@ -37,6 +39,64 @@ def seconds(duration: str | float) -> float:
     return float(match.group(1)) * factor
 
 
+@dataclass(frozen=True)
+class GateLoad:
+    """The load of one gate run: the catalog's `slos.load`, with the command line's overrides."""
+
+    scenario: str
+    users: int
+    noisy: int
+    measured: float
+    spawn_rate: float
+    think_min: float
+    think_max: float
+
+    @property
+    def total(self) -> int:
+        return self.users + self.noisy
+
+    @classmethod
+    def of(
+        cls,
+        slos: Slos,
+        scenario: str = "slo",
+        users: int | None = None,
+        duration: str | float | None = None,
+        spawn_rate: float | None = None,
+        think: str | tuple[float, float] | None = None,
+    ) -> GateLoad:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"no such scenario: {scenario!r} (one of {', '.join(SCENARIOS)})")
+        low, high = (
+            think_range(think)
+            if think is not None
+            else (slos.load.think_time_seconds.min, slos.load.think_time_seconds.max)
+        )
+        return cls(
+            scenario,
+            users or slos.load.users,
+            1 if scenario == "rate-limit" else 0,
+            seconds(duration if duration is not None else slos.load.duration),
+            spawn_rate or slos.load.spawn_rate,
+            low,
+            high,
+        )
+
+
+def think_range(value: str | tuple[float, float]) -> tuple[float, float]:
+    """'8-16' or (8, 16) -> (8.0, 16.0): a user's pause between two calls, drawn uniformly."""
+    if isinstance(value, tuple):
+        low, high = value
+    else:
+        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*-\s*([0-9]+(?:\.[0-9]+)?)\s*", value)
+        if not match:
+            raise ValueError(f"not a think time range: {value!r} (e.g. 8-16, in seconds)")
+        low, high = float(match.group(1)), float(match.group(2))
+    if high < low:
+        raise ValueError(f"think time range {low:g}-{high:g}: the maximum is below the minimum")
+    return float(low), float(high)
+
+
 def run_gate(
     target: Target,
     report_dir: Path,
@@ -45,71 +105,84 @@ def run_gate(
     users: int | None = None,
     duration: str | float | None = None,
     spawn_rate: float | None = None,
+    think: str | tuple[float, float] | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
     catalog = target.catalog
     if catalog is None:
         raise ValueError("the SLO gate needs the catalog the target was deployed from")
-    slos = catalog.slos
-    users = users or slos.load.users
-    measured = seconds(duration if duration is not None else slos.load.duration)
-    spawn_rate = spawn_rate or slos.load.spawn_rate
-    noisy = 1 if scenario == "rate-limit" else 0
-    total = users + noisy
-    ramp = total / spawn_rate
-    think = slos.load.think_time_seconds
+    load = GateLoad.of(catalog.slos, scenario, users, duration, spawn_rate, think)
+    ramp = load.total / load.spawn_rate
     conditions = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     run = run_locust(
         SCENARIOS[scenario],
         target,
         report_dir,
-        users=total,
-        spawn_rate=spawn_rate,
-        seconds=ramp * 1.5 + 2 + measured + TAIL_SECONDS,
+        users=load.total,
+        spawn_rate=load.spawn_rate,
+        seconds=ramp * 2 + 30 + load.measured + TAIL_SECONDS,  # a cap: the locustfile stops the run itself
         environment={
-            "LOADTEST_THINK_MIN": f"{think.min:g}",
-            "LOADTEST_THINK_MAX": f"{think.max:g}",
+            "LOADTEST_STOP_AFTER": f"{load.measured + TAIL_SECONDS:g}",
+            "LOADTEST_THINK_MIN": f"{load.think_min:g}",
+            "LOADTEST_THINK_MAX": f"{load.think_max:g}",
             "LOADTEST_KEEPALIVE": f"{KEEPALIVE_SECONDS:g}",
             "LOADTEST_NOISY_RATE": f"{NOISY_RATE:g}",
         },
         log=log,
     )
     conditions["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    window = measured_window(run, total, measured)
+    return evaluate_run(run, target, load, conditions=conditions, ceiling=load_ceiling())
+
+
+def evaluate_run(
+    run: LocustRun,
+    target: Target,
+    load: GateLoad,
+    *,
+    conditions: dict[str, Any] | None = None,
+    ceiling: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report of one run: every verdict, the figures behind them, and what the plots need (pure but for the
+    machine and version facts)."""
+    assert target.catalog is not None
+    slos = target.catalog.slos
+    window = measured_window(run, load.total, load.measured)
     requests = run.record["requests"]
     inside = stats.in_window(requests, *window) if window else []
     span = (window[1] - window[0]) if window else 0.0
     verdicts = evaluate.objective_verdicts(inside, slos, span)
-    verdicts += evaluate.concurrency_verdicts(inside, run.record["users"], run.samples, total, window)
+    verdicts += evaluate.concurrency_verdicts(inside, run.record["users"], run.samples, load.total, window)
     verdicts.append(evaluate.within_limits_verdict(inside))
-    if noisy:
+    if load.noisy:
         verdicts += evaluate.noisy_verdicts(requests, target.gateway.gateway.rate_limits)
-    ceiling = load_ceiling()
-    verdicts.append(evaluate.generator_verdict(run.samples, window, ceiling))
-    report = {
-        "scenario": scenario,
+    verdicts.append(evaluate.locustfile_verdict(run.record.get("errors", []), run.exit_code))
+    verdicts.append(evaluate.generator_verdict(run.samples, window, ceiling, len(inside) / span if span else 0.0))
+    return {
+        "scenario": load.scenario,
         "passed": all(v.passed for v in verdicts),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "target": {
             "url": target.url,
             "stack": target.stack,
-            "environment": catalog.environment,
+            "environment": target.catalog.environment,
             "client": slos.load.client,
         },
         "load": {
-            "users": users,
-            "noisy_clients": noisy,
-            "noisy_calls_per_second": NOISY_RATE if noisy else None,
-            "think_time_seconds": {"min": think.min, "max": think.max},
+            "users": load.users,
+            "noisy_clients": load.noisy,
+            "noisy_calls_per_second": NOISY_RATE if load.noisy else None,
+            "think_time_seconds": {"min": load.think_min, "max": load.think_max},
+            "think_time_from_catalog": (load.think_min, load.think_max)
+            == (slos.load.think_time_seconds.min, slos.load.think_time_seconds.max),
             "keepalive_seconds": KEEPALIVE_SECONDS,
-            "spawn_rate": spawn_rate,
-            "duration_seconds": measured,
+            "spawn_rate": load.spawn_rate,
+            "duration_seconds": load.measured,
             "window": list(window) if window else None,
             "ramp_up_seconds": round(window[0] - run.started, 2) if window else None,
         },
         "objectives": slos.model_dump(mode="json"),
         "machine": machine(),
-        "conditions": conditions,
+        "conditions": conditions or {},
         "versions": versions(target),
         "endpoints": {name: stats.summary(rows, span) for name, rows in stats.by_endpoint(inside).items()},
         "kinds": {kind: stats.summary(rows, span) for kind, rows in stats.by_kind(inside).items()},
@@ -120,14 +193,15 @@ def run_gate(
         "failures": evaluate.failures_by_reason(inside),
         "slowest": slowest(inside),
         "locust_exit_code": run.exit_code,
+        "locustfile_errors": run.record.get("errors", [])[:20],
         "series": stats.time_series(
             requests, run.started, run.ended, 2.0, evaluate.kinds_present(requests)
         ),  # the whole run, ramp-up included: the plots shade it
         "started": run.started,
+        "ended": run.ended,
         "users_series": run.record["users"],
         "samples": [asdict(sample) for sample in run.samples],
     }
-    return report
 
 
 def gate(target: Target, report_dir: Path, *, log: Log = print, **options: Any) -> dict[str, Any]:

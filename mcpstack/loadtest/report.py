@@ -17,25 +17,35 @@ COLOURS = {"tool-call": "#1f77b4", "discovery": "#2ca02c", "health": "#9467bd", 
 
 def write_json(report: dict[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
-    path.write_text(json.dumps(report, indent=1, default=_plain) + "\n")
+    path.write_text(json.dumps(plain(report), indent=1, allow_nan=False) + "\n")
     return path
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """The value as strict JSON: NaN (an empty bin's percentile, a kind with no requests) becomes null."""
     if isinstance(value, float) and math.isnan(value):
         return None
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def table(report: dict[str, Any]) -> Table:
     load = report["load"]
     verdict = "[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]"
     users = f"{load['users']} users" + (f" + {load['noisy_clients']} noisy" if load.get("noisy_clients") else "")
+    think = load["think_time_seconds"]
     title = (
-        f"SLO gate ({report['scenario']}): {verdict} - {users}, {load['duration_seconds']:g} s measured, "
-        f"{report['target']['url']} ({report['target']['environment']})"
+        f"SLO gate ({report['scenario']}): {verdict} - {users}, {load['duration_seconds']:g} s measured, think "
+        f"{think['min']:g}-{think['max']:g} s, {report['target']['url']} ({report['target']['environment']})"
     )
-    result = Table("SLO", "target", "measured", "result", title=title, title_justify="left")
+    result = Table(title=title, title_justify="left")
+    result.add_column("SLO", no_wrap=True)
+    result.add_column("target")
+    result.add_column("measured")
+    result.add_column("result", no_wrap=True)
     for v in report["verdicts"]:
         if v["warning"]:
             outcome = "[yellow]warn[/yellow]"
@@ -53,8 +63,9 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
     for v in report["verdicts"]:
         if v["warning"]:
             console.print(
-                f"[yellow]warning:[/yellow] the load generator used {v['details']['peak_cpu']:.0f}% of its core: it "
-                "may have limited the load or added latency (docs/capacity.md#the-load-generator)"
+                f"[yellow]warning:[/yellow] the load generator came close to its own limit ({v['measured']}): it may "
+                "have limited the load or added latency (docs/capacity.md#the-load-generator)",
+                highlight=False,
             )
 
 
@@ -69,6 +80,9 @@ def markdown_table(report: dict[str, Any]) -> str:
 
 # -- plots ------------------------------------------------------------------------------------------
 
+LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 8, "borderaxespad": 0}
+CPU_COLOURS = {"load generator": "#7f7f7f", "mcpo": "#ff7f0e", "sandbox": "#8c564b", "time": "#17becf"}
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -76,39 +90,86 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 10, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
+    plt.rcParams.update(
+        {"font.size": 10, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold", "axes.titlesize": 11}
+    )
     return plt
 
 
-def _ms_axis(axis: Any) -> None:
-    from matplotlib.ticker import FuncFormatter
+def _ms(value: float, _: Any = None) -> str:
+    if value >= 1000:
+        return f"{value / 1000:g} s"
+    return f"{value:g} ms"
 
-    axis.set_yscale("log")
-    axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g} ms"))
+
+def _ms_axis(axis: Any, which: str = "y", decades: float = 3.0) -> None:
+    """A log scale in milliseconds, labelled 1 ms, 10 ms, 100 ms, 1 s - with 2 and 5 between them when the axis spans
+    two decades or less - and no crowded minor labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = axis.yaxis if which == "y" else axis.xaxis
+    (axis.set_yscale if which == "y" else axis.set_xscale)("log")
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2.2 else (1.0,)))
+    target.set_major_formatter(FuncFormatter(_ms))
+    target.set_minor_formatter(NullFormatter())
+
+
+def objective_lines(
+    axis: Any, objectives: dict[str, Any], kinds: list[str], horizontal: bool = True, left: bool = False
+) -> None:
+    """One dotted line per distinct p95 objective, labelled with the kinds it applies to."""
+    values: dict[float, list[str]] = {}
+    for kind in kinds:
+        value = (objectives.get(kind) or {}).get("p95_ms")
+        if value:
+            values.setdefault(value, []).append(kind)
+    for value, names in sorted(values.items()):
+        colour = COLOURS[names[0]] if len(names) == 1 else "#333333"
+        label = f"p95 objective {_ms(value)}: {', '.join(names)}"
+        if horizontal:
+            axis.axhline(value, color=colour, ls=":", lw=1.6)
+            axis.annotate(
+                label, (0.005 if left else 0.995, value), xycoords=("axes fraction", "data"),
+                ha="left" if left else "right", va="bottom", color=colour,
+                fontsize=8.5,
+            )  # fmt: skip
+        else:
+            axis.axvline(value, color=colour, ls=":", lw=2, label=label)
+
+
+def _windows(axes: list[Any], report: dict[str, Any], end: float) -> None:
+    window = report["load"]["window"]
+    if not window:
+        return
+    started = report["started"]
+    for axis in axes:
+        axis.axvspan(0, window[0] - started, color="#999999", alpha=0.2, lw=0)
+        axis.axvspan(window[1] - started, end, color="#999999", alpha=0.2, lw=0)
+        axis.set_xlim(0, end)
 
 
 def plot_timeline(report: dict[str, Any], requests: list, samples: list, path: Path) -> Path:
-    """Latency percentiles, throughput, users and connections over time; the ramp-up shaded."""
+    """Latency percentiles, throughput, users and connections, CPU over time; what is not measured shaded."""
+    from matplotlib.patches import Patch
+
     plt = _pyplot()
     started = report["started"]
-    window = report["load"]["window"]
-    end = max([started + 1] + [r[stats.START] for r in requests])
+    end = max([started + 1] + [r[stats.START] for r in requests] + [s["t"] for s in samples]) - started
     present = {stats.kind_of(r[stats.NAME]) for r in requests}
     kinds = [k for k in COLOURS if k in present]
-    series = stats.time_series(requests, started, end + 0.001, 5.0, kinds)
-    figure, (latency, throughput, users) = plt.subplots(
-        3, 1, figsize=(12, 10), sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]}
-    )
+    series = stats.time_series(requests, started, started + end + 0.001, 5.0, kinds)
+    figure, axes = plt.subplots(4, 1, figsize=(13, 12.5), sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.6, 1.6]})
+    latency, throughput, users, cpu = axes
     _latency_panel(latency, series, kinds, report["objectives"]["objectives"])
     _throughput_panel(throughput, series, kinds)
-    _users_panel(users, report.get("users_series") or [], samples, started)
-    for axis in (latency, throughput, users):
-        if window:
-            axis.axvspan(0, window[0] - started, color="#999999", alpha=0.18, lw=0)
-            axis.axvspan(window[1] - started, end - started + 5, color="#999999", alpha=0.18, lw=0)
-    if window:
-        latency.text(1, latency.get_ylim()[1], " ramp-up\n (not measured)", va="top", fontsize=8, color="#555555")
-    figure.suptitle(_caption(report), fontsize=11)
+    _users_panel(users, report, samples)
+    _cpu_panel(cpu, samples, started)
+    _windows(list(axes), report, end)
+    handles, labels = latency.get_legend_handles_labels()
+    handles.append(Patch(color="#999999", alpha=0.3))
+    labels.append("not measured\n(ramp-up, tail)")
+    latency.legend(handles, labels, **LEGEND)
+    figure.suptitle(_caption(report), fontsize=12, fontweight="bold")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -119,87 +180,118 @@ def _latency_panel(axis: Any, series: dict[str, Any], kinds: list[str], objectiv
     t = [x + series["bin_seconds"] / 2 for x in series["t"]]
     for kind in kinds:
         colour = COLOURS[kind]
-        axis.plot(t, series[kind]["p95_ms"], "-o", ms=3, color=colour, label=f"{kind} p95")
+        axis.plot(t, series[kind]["p95_ms"], "-o", ms=3.5, color=colour, label=f"{kind} p95")
         axis.plot(t, series[kind]["p50_ms"], "--", color=colour, alpha=0.6, label=f"{kind} p50")
-        objective = (objectives.get(kind) or {}).get("p95_ms")
-        if objective:
-            axis.axhline(objective, color=colour, ls=":", lw=1.5)
-            axis.annotate(
-                f"{kind} objective: p95 < {objective:g} ms",
-                (0.995, objective),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="bottom",
-                color=colour,
-                fontsize=9,
-            )
+    objective_lines(axis, objectives, [k for k in kinds if k != "noisy"])
     _ms_axis(axis)
-    axis.set_title("Latency per 5 s (p95 solid, p50 dashed); dotted: objectives")
-    axis.legend(loc="upper left", ncol=4, fontsize=8)
+    highest = max([1.0] + [v for k in kinds for v in series[k]["p95_ms"] if not math.isnan(v)])
+    highest = max([highest] + [(objectives.get(k) or {}).get("p95_ms") or 0 for k in kinds])
+    axis.set_ylim(top=highest * 2.5)
+    axis.set_ylabel("latency")
+    axis.set_title(f"Latency per {series['bin_seconds']:g} s: p95 (solid), p50 (dashed); dotted: objectives")
 
 
 def _throughput_panel(axis: Any, series: dict[str, Any], kinds: list[str]) -> None:
-    t = [x + series["bin_seconds"] / 2 for x in series["t"]]
+    width = series["bin_seconds"]
+    t = [x + width / 2 for x in series["t"]]
     for kind in kinds:
-        axis.plot(t, series[kind]["rps"], "-", color=COLOURS[kind], label=kind)
+        label = "noisy client (all answers)" if kind == "noisy" else kind
+        axis.plot(t, series[kind]["rps"], "-o", ms=3, color=COLOURS[kind], label=label)
         limited = series[kind]["rate_limited"]
         if any(limited):
-            axis.bar(t, [n / series["bin_seconds"] for n in limited], width=2, color="#d62728", alpha=0.4, label="429")
-    axis.set_title("Throughput (requests/s)")
-    axis.set_ylabel("req/s")
-    axis.legend(loc="upper left", ncol=5, fontsize=8)
-
-
-def _users_panel(axis: Any, user_points: list, samples: list, started: float) -> None:
-    if user_points:
-        axis.step([p[0] - started for p in user_points], [p[1] for p in user_points], where="post", label="users")
-    times = [s["t"] - started for s in samples]
-    axis.plot(times, [s["connections"] for s in samples], ".", ms=4, label="connections held")
-    axis.set_ylabel("users / connections")
+            axis.bar(
+                t, [n / width for n in limited], width=width * 0.8, color=COLOURS["noisy"] if kind == "noisy" else
+                "#ff9896", alpha=0.35, label=f"{kind}: 429 answers",
+            )  # fmt: skip
+    axis.set_title("Throughput")
+    axis.set_ylabel("requests/s")
     axis.set_ylim(bottom=0)
-    axis.set_title("Users running, connections the load generator held, and its CPU")
-    cpu = axis.twinx()
-    cpu.plot(times, [s["cpu"] for s in samples], color="#7f7f7f", lw=1, label="load generator CPU %")
-    cpu.set_ylim(0, 105)
-    cpu.set_ylabel("load generator CPU %")
-    cpu.grid(False)
-    handles, labels = axis.get_legend_handles_labels()
-    more_handles, more_labels = cpu.get_legend_handles_labels()
-    axis.legend(handles + more_handles, labels + more_labels, loc="lower right", fontsize=8)
-    axis.set_xlabel("seconds since start")
+    axis.legend(**LEGEND)
+
+
+def _users_panel(axis: Any, report: dict[str, Any], samples: list) -> None:
+    started = report["started"]
+    points = report.get("users_series") or []
+    load = report["load"]
+    requested = load["users"] + (load.get("noisy_clients") or 0)
+    if points:
+        axis.step([p[0] - started for p in points], [p[1] for p in points], where="post", label="users running")
+    axis.plot([s["t"] - started for s in samples], [s["connections"] for s in samples], ".", ms=5, color="#ff7f0e",
+              label="connections held")  # fmt: skip
+    axis.axhline(requested, color="black", ls=":", lw=1, label=f"requested: {requested}")
+    axis.set_ylabel("count")
+    axis.set_ylim(0, max([requested] + [p[1] for p in points] + [s["connections"] for s in samples]) * 1.15)
+    axis.set_title("Users running and connections the load generator held to the target")
+    axis.legend(**LEGEND)
+
+
+def _cpu_panel(axis: Any, samples: list, started: float) -> None:
+    times = [s["t"] - started for s in samples]
+    axis.plot(times, [s["cpu"] for s in samples], color=CPU_COLOURS["load generator"], lw=1.5, label="load generator")
+    services = sorted({name for s in samples for name in s.get("containers", {})})
+    for service in services:
+        values = [s.get("containers", {}).get(service, math.nan) for s in samples]
+        if max((v for v in values if not math.isnan(v)), default=0) < 5:
+            continue  # idle services only clutter the panel
+        axis.plot(times, values, lw=1.2, color=CPU_COLOURS.get(service), label=f"{service} (container)")
+    axis.axhline(90, color="#d62728", ls=":", lw=1, label="90%: generator warning")
+    axis.set_ylim(
+        0, 105 if not services else max(105.0, *(c for s in samples for c in s.get("containers", {}).values()))
+    )
+    axis.set_ylabel("% of one core")
+    axis.set_xlabel("seconds since the load generator started")
+    axis.set_title("CPU: the load generator and the busiest containers")
+    axis.legend(**LEGEND)
 
 
 def plot_histograms(report: dict[str, Any], requests: list, path: Path) -> Path:
-    """One latency histogram per endpoint (log-spaced bins), with p50, p95 and the objective."""
+    """One latency histogram per endpoint (log-spaced bins), with p50, p95 and the objective, measured window only."""
     plt = _pyplot()
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     window = report["load"]["window"]
     inside = stats.in_window(requests, *window) if window else requests
     endpoints = stats.by_endpoint(inside)
     columns = 3
     rows = max(1, math.ceil(len(endpoints) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(13, 3.2 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(14, 3.3 * rows + 1.0), squeeze=False)
     objectives = report["objectives"]
     for axis, (endpoint, rows_) in zip(axes.flat, endpoints.items(), strict=False):
         latencies = np.array([max(r[stats.LATENCY], 0.1) for r in rows_])
-        edges = np.logspace(math.log10(latencies.min()), math.log10(max(latencies.max(), latencies.min() * 1.5)), 40)
         kind = stats.kind_of(endpoint)
-        axis.hist(latencies, bins=edges, color=COLOURS.get(kind, "#1f77b4"), alpha=0.8)
-        axis.set_xscale("log")
-        summary = stats.summary(rows_, 1)
-        axis.axvline(summary["p50_ms"], color="#555555", ls="--", lw=1, label=f"p50 {summary['p50_ms']:.0f} ms")
-        axis.axvline(summary["p95_ms"], color="black", lw=1.5, label=f"p95 {summary['p95_ms']:.0f} ms")
         override = objectives["endpoints"].get(endpoint) or {}
         objective = override.get("p95_ms") or (objectives["objectives"].get(kind) or {}).get("p95_ms")
+        low = min(latencies.min(), objective or math.inf) / 1.5
+        high = max(latencies.max(), objective or 0) * 2
+        edges = np.logspace(math.log10(low), math.log10(high), 45)
+        axis.hist(latencies, bins=edges, color=COLOURS.get(kind, "#1f77b4"), alpha=0.85)
+        _ms_axis(axis, "x", math.log10(high / low))
+        axis.set_xlim(low, high)
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        figures = stats.summary(rows_, 1)
+        axis.axvline(figures["p50_ms"], color="#555555", ls="--", lw=1.2)
+        axis.axvline(figures["p95_ms"], color="black", lw=1.8)
+        missed = objective is not None and figures["p95_ms"] >= objective
         if objective:
-            axis.axvline(objective, color="#d62728", ls=":", lw=2, label=f"objective {objective:g} ms")
-        axis.set_title(f"{endpoint} (n={len(rows_)})", fontsize=10)
-        axis.set_xlabel("latency (ms, log)")
-        axis.legend(fontsize=8)
+            axis.axvline(objective, color="#d62728", ls=":", lw=2.2)
+            axis.axvspan(objective, high, color="#d62728", alpha=0.06, lw=0)
+        failed = f", {figures['failures']} failed" if figures["failures"] else ""
+        axis.set_title(
+            f"{endpoint} (n={len(rows_)}{failed})\np50 {_ms(round(figures['p50_ms'], 1))}, "
+            f"p95 {_ms(round(figures['p95_ms'], 1))}" + (f" - objective p95 < {_ms(objective)}" if objective else ""),
+            fontsize=10,
+            color="#d62728" if missed else "black",
+        )
+        axis.set_ylabel("requests")
     for axis in list(axes.flat)[len(endpoints) :]:
         axis.axis("off")
-    figure.suptitle("Latency distribution per endpoint, measured window only. " + _caption(report), fontsize=11)
+    figure.suptitle(
+        "Latency per endpoint, measured window only: dashed p50, solid p95, red dotted the p95 objective\n"
+        + _caption(report),
+        fontsize=11.5,
+        fontweight="bold",
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -210,9 +302,11 @@ def _caption(report: dict[str, Any]) -> str:
     load = report["load"]
     machine = report["machine"]
     think = load["think_time_seconds"]
+    noisy = f" + {load['noisy_clients']} noisy client" if load.get("noisy_clients") else ""
     return (
-        f"{load['users']} users, think {think['min']:g}-{think['max']:g} s, {load['duration_seconds']:g} s measured "
-        f"- {report['target']['environment']} stack, {machine['cpus']} CPUs, {report['date'][:10]}"
+        f"{report['scenario']}: {load['users']} users{noisy}, think {think['min']:g}-{think['max']:g} s, "
+        f"{load['duration_seconds']:g} s measured - {report['target']['environment']} at {report['target']['url']} - "
+        f"{machine['cpus']} CPUs, {machine['memory_gib']:g} GiB, {report['date'][:10]}"
     )
 
 

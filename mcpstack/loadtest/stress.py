@@ -18,10 +18,11 @@ from typing import Any
 
 from mcpstack.loadtest import stats
 from mcpstack.loadtest.gate import load_ceiling, machine, versions
+from mcpstack.loadtest.report import write_json
 from mcpstack.loadtest.runner import Log, Target, run_locust
 
 STRESS_THINK = (0.5, 1.5)  # seconds: a stress run, not the SLO load (documented in docs/capacity.md)
-DEFAULT_STEPS = (10, 25, 50, 75, 100, 150, 200, 250, 300, 400)
+DEFAULT_STEPS = (25, 50, 75, 100, 125, 150, 175, 200, 250, 300, 400)
 STEP_SECONDS = 20.0
 SETTLE_SECONDS = 5.0
 SPAWN_RATE = 50.0
@@ -101,18 +102,8 @@ def run_stress(
         "samples": [vars(s) for s in run.samples],
     }
     report["files"] = {"knee": plot_knee(report, report_dir / "knee.png").name, "locust_html": "locust.html"}
-    (report_dir / "report.json").write_text(json.dumps(report, indent=1, default=_nan) + "\n")
+    write_json(report, report_dir)
     return report
-
-
-def _load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _nan(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    raise TypeError(type(value).__name__)
 
 
 def judge_step(
@@ -172,65 +163,86 @@ def find_knee(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def plot_knee(report: dict[str, Any], path: Path) -> Path:
-    from mcpstack.loadtest.report import COLOURS, _ms_axis, _pyplot
+    from mcpstack.loadtest.report import COLOURS, CPU_COLOURS, LEGEND, _ms_axis, _pyplot, objective_lines
 
     plt = _pyplot()
     results = report["steps"]
     users = [r["users"] for r in results]
-    figure, (latency, rate) = plt.subplots(2, 1, figsize=(11, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    figure, (latency, rate, cpu) = plt.subplots(
+        3, 1, figsize=(13, 11), sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]}
+    )
+    kinds = []
     for kind, colour in COLOURS.items():
-        values = [r["kinds"].get(kind, {}).get("p95_ms", math.nan) for r in results]
+        values = [(r["kinds"].get(kind) or {}).get("p95_ms", math.nan) for r in results]
+        values = [math.nan if v is None else v for v in values]
         if all(math.isnan(v) for v in values):
             continue
+        kinds.append(kind)
         latency.plot(users, values, "-o", color=colour, label=f"{kind} p95")
-        objective = report["objectives"].get(kind, {}).get("p95_ms")
-        if objective:
-            latency.axhline(objective, color=colour, ls=":", lw=1.5)
-            latency.annotate(
-                f"{kind} objective {objective:g} ms",
-                (0.005, objective),
-                xycoords=("axes fraction", "data"),
-                va="bottom",
-                color=colour,
-                fontsize=9,
-            )
+    objective_lines(latency, report["objectives"], kinds, left=True)
     _ms_axis(latency)
-    latency.set_title("p95 latency per step (after settling)")
-    latency.legend(loc="upper left", fontsize=9)
-    rate.plot(users, [r["rps"] for r in results], "-o", color="black", label="all requests/s")
-    rate.plot(users, [r["tool_call_rps"] for r in results], "-o", color=COLOURS["tool-call"], label="tool calls/s")
-    rate.set_ylabel("req/s")
-    rate.set_xlabel("concurrent users (think time 0.5-1.5 s)")
-    rate.set_title("Throughput per step; CPU of the gateway and of the load generator")
-    cpu = rate.twinx()
-    gateway = [r["containers_cpu_mean"].get("mcpo", math.nan) for r in results]
-    if not all(math.isnan(v) for v in gateway):
-        cpu.plot(users, gateway, "--s", color="#ff7f0e", label="gateway CPU % (of one core)")
-    cpu.plot(users, [r["generator_cpu_mean"] for r in results], "--^", color="#7f7f7f", label="load generator CPU %")
-    cpu.set_ylabel("CPU % of one core")
+    latency.set_ylabel("p95 latency")
+    latency.set_title("p95 latency per step (after settling) against the objectives")
+    rate.plot(users, [r["rps"] for r in results], "-o", color="black", label="all requests")
+    rate.plot(users, [r["tool_call_rps"] for r in results], "-o", color=COLOURS["tool-call"], label="tool calls")
+    rate.set_ylabel("requests/s")
+    rate.set_ylim(bottom=0)
+    rate.set_title("Throughput per step")
+    cpu.plot(users, [r["generator_cpu_mean"] for r in results], "--^", color=CPU_COLOURS["load generator"],
+             label="load generator")  # fmt: skip
+    services = sorted({name for r in results for name in r["containers_cpu_mean"]})
+    for service in services:
+        values = [r["containers_cpu_mean"].get(service, math.nan) for r in results]
+        if max((v for v in values if not math.isnan(v)), default=0) >= 5:
+            cpu.plot(users, values, "-s", color=CPU_COLOURS.get(service), label=f"{service} (container)")
+    cpu.set_ylabel("mean CPU, % of one core")
     cpu.set_ylim(bottom=0)
-    cpu.grid(False)
-    handles, labels = rate.get_legend_handles_labels()
-    more_handles, more_labels = cpu.get_legend_handles_labels()
-    rate.legend(handles + more_handles, labels + more_labels, loc="upper left", fontsize=9)
+    cpu.set_title("CPU per step: where the time goes")
+    think = report["load"]["think_time_seconds"]
+    cpu.set_xlabel(f"concurrent users (each: one call, then {think['min']:g}-{think['max']:g} s think time)")
     knee = report["knee"]
     if knee["users"]:
-        for axis in (latency, rate):
-            axis.axvline(knee["users"], color="#2ca02c", lw=2, alpha=0.7)
+        for axis in (latency, rate, cpu):
+            axis.axvline(knee["users"], color="#2ca02c", lw=2.5, alpha=0.6, label="knee" if axis is rate else None)
         latency.annotate(
-            f" knee: {knee['users']} users, {knee['rps']:g} req/s ({knee['tool_call_rps']:g} tool calls/s)",
-            (knee["users"], 0.95),
+            f"knee: {knee['users']} users\n{knee['rps']:g} req/s\n({knee['tool_call_rps']:g} tool calls/s)",
+            (knee["users"], 0.97),
             xycoords=("data", "axes fraction"),
+            xytext=(-6, 0),
+            textcoords="offset points",
+            ha="right",
+            va="top",
             color="#2ca02c",
             fontsize=10,
             fontweight="bold",
-            va="top",
         )
+    broken = next((r for r in results if not r["passed"]), None)
+    if broken is not None:
+        total = sum(k["requests"] for k in broken["kinds"].values())
+        failed = sum(k["failures"] for k in broken["kinds"].values())
+        missed = ", ".join(k for k, v in broken["judged"].items() if not v["passed"]) or "users not all running"
+        success = (total - failed) / total * 100 if total else 0.0
+        for axis in (latency, rate, cpu):
+            axis.axvline(broken["users"], color="#d62728", ls="--", lw=1.5, alpha=0.7)
+        latency.annotate(
+            f"{broken['users']} users: missed\n({missed});\nsuccess {success:.1f}%",
+            (broken["users"], 0.03),
+            xycoords=("data", "axes fraction"),
+            xytext=(-6, 0),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            color="#d62728",
+            fontsize=9,
+        )
+    for axis in (latency, rate, cpu):
+        axis.legend(**LEGEND)
     machine = report["machine"]
     figure.suptitle(
-        f"Knee of the {report['target']['environment']} stack - {machine['cpus']} CPUs, load generator on the same "
-        f"machine, {report['date'][:10]}",
-        fontsize=11,
+        f"Knee of the {report['target']['environment']} stack (rate limits lifted), load generator on the same machine"
+        f"\n{machine['cpus']} CPUs, {machine['memory_gib']:g} GiB, kernel {machine['kernel']}, {report['date'][:10]}",
+        fontsize=12,
+        fontweight="bold",
     )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
