@@ -31,7 +31,7 @@ def test_100_users_within_the_slos(stack: LocalStack, tmp_path: Path) -> None:
     assert report["kinds"]["tool-call"]["p95_ms"] < 500
     assert report["kinds"]["health"]["p95_ms"] < 100
     assert "SLO gate (slo): PASSED - 100 users, 30 s measured" in result.output
-    for name in ("report.json", "locust.html", "timeline.png", "histograms.png"):
+    for name in ("report.json", "report.md", "locust.html", "timeline.png", "histograms.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert "<html" in (tmp_path / "locust.html").read_text()[:2000].lower()
     for plot in ("timeline.png", "histograms.png"):

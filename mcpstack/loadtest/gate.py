@@ -205,8 +205,8 @@ def evaluate_run(
 
 
 def gate(target: Target, report_dir: Path, *, log: Log = print, **options: Any) -> dict[str, Any]:
-    """Run, evaluate, and write report.json and the plots next to locust's HTML report."""
-    from mcpstack.loadtest.report import plot_histograms, plot_timeline, write_json
+    """Run, evaluate, and write report.json, report.md and the plots next to locust's HTML report."""
+    from mcpstack.loadtest.report import plot_histograms, plot_timeline, write_json, write_markdown
 
     report = run_gate(target, report_dir, log=log, **options)
     requests = json.loads((report_dir / "requests.json").read_text())["requests"]
@@ -214,10 +214,12 @@ def gate(target: Target, report_dir: Path, *, log: Log = print, **options: Any) 
         "report": "report.json",
         "locust_html": "locust.html",
         "requests": "requests.json",
+        "markdown": "report.md",
         "timeline": plot_timeline(report, requests, report["samples"], report_dir / "timeline.png").name,
         "histograms": plot_histograms(report, requests, report_dir / "histograms.png").name,
     }
     write_json(report, report_dir)
+    write_markdown(report, report_dir)
     return report
 
 

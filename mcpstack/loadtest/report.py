@@ -78,6 +78,28 @@ def markdown_table(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_markdown(report: dict[str, Any], report_dir: Path) -> Path:
+    """The verdict table with what it was measured on, ready to paste into documentation."""
+    load, machine, versions = report["load"], report["machine"], report["versions"]
+    think = load["think_time_seconds"]
+    noisy = f" + {load['noisy_clients']} noisy client" if load.get("noisy_clients") else ""
+    lines = [
+        f"**{report['scenario']}: {'PASSED' if report['passed'] else 'FAILED'}** - {load['users']} users{noisy}, "
+        f"think {think['min']:g}-{think['max']:g} s, {load['duration_seconds']:g} s measured after a "
+        f"{load['ramp_up_seconds']} s ramp-up; {report['target']['environment']} stack at {report['target']['url']}; "
+        f"{report['date'][:16].replace('T', ' ')} UTC",
+        "",
+        f"Measured on {machine['cpus']} CPUs, {machine['memory_gib']:g} GiB, kernel {machine['kernel']}, Python "
+        f"{machine['python']}, locust {versions['locust']}, load generator on the same machine; load average "
+        f"{report['conditions'].get('load_average_before', ['?'])[0]} before the run; commit {versions['commit']}.",
+        "",
+        markdown_table(report),
+    ]
+    path = report_dir / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
 # -- plots ------------------------------------------------------------------------------------------
 
 LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 8, "borderaxespad": 0}
@@ -352,6 +374,12 @@ def print_knee(result: dict[str, Any], console: Console) -> None:
         )
         console.print(
             f"knee: {knee['users']} users, {knee['rps']:g} req/s ({knee['tool_call_rps']:g} tool calls/s){beyond}"
+        )
+    broken = next((step for step in result["steps"] if not step["passed"]), None)
+    if broken is not None and broken.get("slowest_endpoint"):
+        slowest = broken["slowest_endpoint"]
+        console.print(
+            f"slowest endpoint at {broken['users']} users: {slowest['endpoint']}, p95 {slowest['p95_ms']:.0f} ms"
         )
 
 

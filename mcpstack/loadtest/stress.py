@@ -125,6 +125,8 @@ def judge_step(
             containers.setdefault(service, []).append(cpu)
     running = [count for t, count in users if start <= t < end]
     kinds = {kind: stats.summary(rows, seconds) for kind, rows in stats.by_kind(inside).items()}
+    endpoints = {name: stats.summary(rows, seconds) for name, rows in stats.by_endpoint(inside).items()}
+    slowest = max(endpoints, key=lambda name: endpoints[name]["p95_ms"], default=None)
     return {
         "users": step["users"],
         "users_running": min(running, default=0),
@@ -132,6 +134,8 @@ def judge_step(
         "rps": round(len(inside) / seconds, 1),
         "tool_call_rps": round(kinds.get("tool-call", {}).get("rps", 0.0), 1),
         "kinds": kinds,
+        "endpoints_p95_ms": {name: figures["p95_ms"] for name, figures in endpoints.items()},
+        "slowest_endpoint": {"endpoint": slowest, "p95_ms": endpoints[slowest]["p95_ms"]} if slowest else None,
         "judged": judged,
         "passed": bool(judged)
         and all(v["passed"] for v in judged.values())
@@ -200,41 +204,8 @@ def plot_knee(report: dict[str, Any], path: Path) -> Path:
     cpu.set_title("CPU per step: where the time goes")
     think = report["load"]["think_time_seconds"]
     cpu.set_xlabel(f"concurrent users (each: one call, then {think['min']:g}-{think['max']:g} s think time)")
-    knee = report["knee"]
-    if knee["users"]:
-        for axis in (latency, rate, cpu):
-            axis.axvline(knee["users"], color="#2ca02c", lw=2.5, alpha=0.6, label="knee" if axis is rate else None)
-        latency.annotate(
-            f"knee: {knee['users']} users\n{knee['rps']:g} req/s\n({knee['tool_call_rps']:g} tool calls/s)",
-            (knee["users"], 0.97),
-            xycoords=("data", "axes fraction"),
-            xytext=(-6, 0),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            color="#2ca02c",
-            fontsize=10,
-            fontweight="bold",
-        )
-    broken = next((r for r in results if not r["passed"]), None)
-    if broken is not None:
-        total = sum(k["requests"] for k in broken["kinds"].values())
-        failed = sum(k["failures"] for k in broken["kinds"].values())
-        missed = ", ".join(k for k, v in broken["judged"].items() if not v["passed"]) or "users not all running"
-        success = (total - failed) / total * 100 if total else 0.0
-        for axis in (latency, rate, cpu):
-            axis.axvline(broken["users"], color="#d62728", ls="--", lw=1.5, alpha=0.7)
-        latency.annotate(
-            f"{broken['users']} users: missed\n({missed});\nsuccess {success:.1f}%",
-            (broken["users"], 0.03),
-            xycoords=("data", "axes fraction"),
-            xytext=(-6, 0),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            color="#d62728",
-            fontsize=9,
-        )
+    _mark_knee(report, rate, (latency, rate, cpu))
+    _mark_break(report, latency, (latency, rate, cpu))
     for axis in (latency, rate, cpu):
         axis.legend(**LEGEND)
     machine = report["machine"]
@@ -248,6 +219,61 @@ def plot_knee(report: dict[str, Any], path: Path) -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def _mark_knee(report: dict[str, Any], rate: Any, axes: tuple[Any, ...]) -> None:
+    """The knee: a line through every panel, labelled in the throughput panel's lower left of it (below the
+    throughput lines, which rise to the right)."""
+    knee = report["knee"]
+    if not knee["users"]:
+        return
+    for axis in axes:
+        axis.axvline(knee["users"], color="#2ca02c", lw=2.5, alpha=0.6, label="knee" if axis is axes[1] else None)
+    rate.annotate(
+        f"knee: {knee['users']} users\n{knee['rps']:g} req/s\n({knee['tool_call_rps']:g} tool calls/s)",
+        (knee["users"], 0.04),
+        xycoords=("data", "axes fraction"),
+        xytext=(-6, 0),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        color="#2ca02c",
+        fontsize=10,
+        fontweight="bold",
+    )
+
+
+def _mark_break(report: dict[str, Any], latency: Any, axes: tuple[Any, ...]) -> None:
+    """The first step that broke: a dashed line, and what it missed."""
+    broken = next((r for r in report["steps"] if not r["passed"]), None)
+    if broken is None:
+        return
+    total = sum(k["requests"] for k in broken["kinds"].values())
+    failed = sum(k["failures"] for k in broken["kinds"].values())
+    missed = [
+        f"{kind} p95 {v['p95_ms']:.0f} ms, {v['success_rate'] * 100:.2f}% ok"
+        for kind, v in broken["judged"].items()
+        if not v["passed"]
+    ]
+    if broken["users_running"] < broken["users"]:
+        missed.append(f"only {broken['users_running']} users running")
+    slowest = broken.get("slowest_endpoint")
+    if slowest:
+        missed.append(f"slowest: {slowest['endpoint']} p95 {slowest['p95_ms']:.0f} ms")
+    success = (total - failed) / total * 100 if total else 0.0
+    for axis in axes:
+        axis.axvline(broken["users"], color="#d62728", ls="--", lw=1.5, alpha=0.7)
+    latency.annotate(
+        "\n".join([f"{broken['users']} users, broken:", *missed, f"all requests {success:.2f}% ok"]),
+        (broken["users"], 0.03),
+        xycoords=("data", "axes fraction"),
+        xytext=(-6, 0),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        color="#d62728",
+        fontsize=9,
+    )
 
 
 def lift_rate_limits(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:

@@ -11,7 +11,14 @@ from pathlib import Path
 from rich.console import Console
 
 from mcpstack.loadtest.gate import GateLoad, evaluate_run
-from mcpstack.loadtest.report import markdown_table, plot_histograms, plot_timeline, print_summary, write_json
+from mcpstack.loadtest.report import (
+    markdown_table,
+    plot_histograms,
+    plot_timeline,
+    print_summary,
+    write_json,
+    write_markdown,
+)
 from mcpstack.loadtest.runner import LocustRun, Target
 from mcpstack.loadtest.stats import NAME
 
@@ -51,6 +58,10 @@ def test_report_json_table_and_plots(tmp_path: Path, dev_target: Target, run_of:
     table = markdown_table(report).splitlines()
     assert table[0] == "| SLO | target | measured | result |"
     assert len(table) == 2 + len(report["verdicts"])
+    document = write_markdown(report, tmp_path).read_text()
+    assert document.startswith("**rate-limit: PASSED** - 100 users + 1 noisy client, think 8-16 s, 30 s measured")
+    assert f"Measured on {report['machine']['cpus']} CPUs" in document
+    assert markdown_table(report) in document
 
     timeline = plot_timeline(report, run.record["requests"], report["samples"], tmp_path / "timeline.png")
     width, height = png_size(timeline)
