@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2e.capacity.conftest import fake_gateway, loadtest
+from e2e.capacity.helpers import fake_gateway, loadtest
 
 KEY = {"MCPSTACK_LOADTEST_KEY": "a-key-the-stand-in-accepts"}
 SHORT = ("--users", "30", "--duration", "10s", "--think", "1-3")
