@@ -3,10 +3,11 @@ VENV := .venv/bin
 
 .PHONY: up test down status lint
 
-up: ## Bring up the local stack (dev) and run the smoke verification.
+up: ## Bring up the local stack (dev), run the smoke verification, then a short capacity run with its SLO table.
 	./scripts/bootstrap.sh
 	$(VENV)/mcpstack up --env dev
 	$(VENV)/mcpstack smoke --env dev
+	$(VENV)/mcpstack loadtest --env dev --duration 30s
 
 test: ## Run the whole test suite: lint, catalog, unit, Docker and e2e tests.
 	./scripts/bootstrap.sh

@@ -232,8 +232,11 @@ class LocalStack:
         if container is None:
             return {}
         bindings = container.attrs["NetworkSettings"]["Ports"] or {}
+        spec = self.specs.get(service)
+        # a service of another catalog (a test's variant stack): name its ports by number
+        ports = spec.ports if spec else {key.partition("/")[0]: int(key.partition("/")[0]) for key in bindings}
         urls = {}
-        for port_name, port in self.specs[service].ports.items():
+        for port_name, port in ports.items():
             bound = bindings.get(f"{port}/tcp") or []
             if bound:
                 urls[port_name] = f"http://127.0.0.1:{bound[0]['HostPort']}"

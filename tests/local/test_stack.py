@@ -113,9 +113,17 @@ def test_up_twice_keeps_containers_and_a_change_recreates_the_service_and_its_de
     assert after["mcpo"] != before["mcpo"]  # the gateway depends on time, so it reconnects
 
 
-def test_down_removes_containers_and_network_and_volumes_on_request(config_copy: Path, stack_factory) -> None:
+def test_down_removes_containers_and_network_and_volumes_on_request(
+    config_copy: Path, edit_config: EditConfig, stack_factory
+) -> None:
     stack = stack_factory(config_copy)
     stack.up(build=False)
+    # `mcpstack status` sees every stack through the default catalog: a service it lacks still shows
+    edit_config("  skip: [grafana]", "  skip: [grafana, open-webui]", file="environments/dev.yaml")
+    other = LocalStack(load_catalog(config_copy, "dev"), name=stack.name, log=lambda _: None)
+    shown = {s.service: s for s in other.status()}
+    assert "open-webui" not in other.specs and shown["open-webui"].health == "running"
+    assert list(shown["open-webui"].urls) == ["8080"]
     removed = stack.down()
     assert leftovers(stack.name) == []
     assert any(item.startswith("container ") for item in removed)
