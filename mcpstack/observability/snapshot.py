@@ -78,7 +78,9 @@ def _format_axis(axis: Any, unit: str | None) -> None:
         axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 2**20:.0f} MiB"))
     elif unit == "reqps":
         axis.set_ylabel("per second")
-    axis.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
+    locator = mdates.AutoDateLocator(tz=UTC)  # seconds on short periods, no repeated "16:24" ticks
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))
     axis.grid(True, alpha=0.3)
 
 
