@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _titles: dict[str, str] = {}
@@ -29,5 +30,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     table = Table("check", "result", "time", "detail", title="smoke verification")
     for name, outcome, duration, message in _results:
         colour = "green" if outcome == "passed" else "red"
-        table.add_row(name, f"[{colour}]{outcome}[/{colour}]", f"{duration * 1000:.0f} ms", message[:120])
+        table.add_row(
+            escape(name), f"[{colour}]{outcome}[/{colour}]", f"{duration * 1000:.0f} ms", escape(message[:120])
+        )
     console.print(table)
