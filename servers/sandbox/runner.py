@@ -63,7 +63,17 @@ PIP_WORKDIR_SLACK = 64 * 1024 * 1024
 MESSAGE_TAIL_CHARS = 1500
 PIP_ENV = {"PIP_NO_COLOR": "1", "PIP_ROOT_USER_ACTION": "ignore", "PIP_BREAK_SYSTEM_PACKAGES": "1"}
 
-# The last line of stderr names the limit a failed run ran into (an uncaught exception's line).
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception)\b")
+
+
+def uncaught_exception_line(stderr: str) -> str:
+    """The last exception summary line of stderr, else its last non-blank line. Several processes dying at once
+    (a fork bomb) interleave their tracebacks, so the very last line is often a traceback's middle."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if EXCEPTION_LINE.match(line)), lines[-1] if lines else "")
+
+
+# The uncaught exception's line names the limit a failed run ran into.
 LAST_LINE_REASONS: list[tuple[re.Pattern[str], StopReason, str]] = [
     (re.compile(r"^MemoryError\b"), StopReason.MEMORY, "the run ran out of memory (address-space limit {memory})"),
     (
@@ -278,7 +288,7 @@ class Sandbox:
             return StopReason.MEMORY, "killed by the kernel's out-of-memory killer"
         if not exit_code:
             return None, None
-        last = next((line for line in reversed(run.stderr.splitlines()) if line.strip()), "")
+        last = uncaught_exception_line(run.stderr)
         for pattern, reason, text in LAST_LINE_REASONS:
             if pattern.search(last):
                 return reason, text.format(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from servers.sandbox.layers import NAMESPACES, Layer
-from servers.sandbox.runner import ExecutionResult, Sandbox, StopReason
+from servers.sandbox.runner import ExecutionResult, Sandbox, StopReason, uncaught_exception_line
 from servers.sandbox.supervise import Supervised
 from servers.sandbox.tests.conftest import MakeSandbox
 
@@ -498,3 +498,18 @@ def test_exit_status_mapping(
     sandbox = make_sandbox("namespaced" if namespaced else "direct")
     result: ExecutionResult = sandbox._result(_supervised(returncode), 5.0, None)
     assert (result.exit_code, result.stopped_reason) == (exit_code, reason)
+
+
+def test_the_uncaught_exception_is_found_in_interleaved_tracebacks() -> None:
+    # as a fork bomb's processes wrote it (CI, 2026-11-23): the very last line is the middle of a traceback
+    stderr = (
+        "Traceback (most recent call last):\nTraceback (most recent call last):\n"
+        '  File "/sandbox/main.py", line 3, in <module>\n    os.fork()\n'
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable\n"
+        'Traceback (most recent call last):\n  File "/sandbox/main.py", line 3, in <module>\n'
+    )
+    assert uncaught_exception_line(stderr) == "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+    assert uncaught_exception_line("MemoryError\n") == "MemoryError"
+    assert uncaught_exception_line("x\nmodule.sub.CustomError: boom\n\n") == "module.sub.CustomError: boom"
+    assert uncaught_exception_line("no exception here\n") == "no exception here"
+    assert uncaught_exception_line("") == ""
