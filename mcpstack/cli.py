@@ -413,7 +413,7 @@ def loadtest(
     stress without --stack/--target starts its own stack with the rate limits lifted, and removes it.
     """
     from mcpstack.loadtest.gate import gate, seconds, think_range
-    from mcpstack.loadtest.report import print_knee, print_summary
+    from mcpstack.loadtest.report import print_summary
     from mcpstack.loadtest.runner import LoadTestError, local_target, preflight, remote_target
     from mcpstack.loadtest.stress import run_stress, stress_on_fresh_stack
     from mcpstack.local.docker_engine import DockerUnavailable
@@ -434,8 +434,7 @@ def loadtest(
     try:
         if scenario == "stress" and not (target or stack):
             _info("stress: starting a stack with the rate limits lifted (docs/capacity.md#finding-the-knee)")
-            print_knee(stress_on_fresh_stack(report_dir, log=_info), wide)
-            wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
+            _finish_stress(stress_on_fresh_stack(report_dir, log=_info), report_dir, wide)
             return
         if target:
             chosen = remote_target(target, _load(config, env), key_env)
@@ -443,8 +442,7 @@ def loadtest(
             chosen = local_target(LocalStack.attach(stack or f"mcpstack-{env}", config_dir=config, log=_info))
         preflight(chosen)
         if scenario == "stress":
-            print_knee(run_stress(chosen, report_dir, log=_info), wide)
-            wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
+            _finish_stress(run_stress(chosen, report_dir, log=_info), report_dir, wide)
             return
         result = gate(
             chosen,
@@ -466,6 +464,16 @@ def loadtest(
         highlight=False,
     )
     if not result["passed"]:
+        raise typer.Exit(1)
+
+
+def _finish_stress(result: dict, report_dir: Path, wide: Console) -> None:
+    """Print the knee; exit 1 when not even the first step was within the objectives (there is no knee)."""
+    from mcpstack.loadtest.report import print_knee
+
+    print_knee(result, wide)
+    wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
+    if result["knee"]["users"] is None:
         raise typer.Exit(1)
 
 

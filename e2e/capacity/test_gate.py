@@ -55,3 +55,15 @@ def test_a_target_without_a_key_is_refused_before_any_load(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "set MCPSTACK_LOADTEST_KEY" in result.output
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_stress_run_without_any_step_within_the_objectives_fails(tmp_path: Path) -> None:
+    """Every tool call 700 ms late: the first step already misses the tool-call objective, so there is no knee, and
+    the command says so with exit 1 (one 20 s step, then it stops)."""
+    with fake_gateway("--delay-ms", "700") as url:
+        result = loadtest(tmp_path, "--target", url, "--scenario", "stress", timeout=150, env=KEY)
+    assert result.exit_code == 1, result.output
+    assert "no step was within every objective" in result.output
+    report = result.report
+    assert report["knee"]["users"] is None
+    assert len(report["steps"]) == 1 and report["steps"][0]["passed"] is False
