@@ -32,7 +32,8 @@ uvicorn.run(app, host="0.0.0.0", port=8005, log_level="warning")
 """
 
 
-def relaxed_gateway(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
+def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
+    overlay["local"]["skip"].append("open-webui")  # these suites call the gateway as its clients do; ~25 s saved
     gateway = catalog["services"]["mcpo"]["gateway"]
     gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)

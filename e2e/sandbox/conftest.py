@@ -29,8 +29,10 @@ INDEX_PORT = 8081
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
 
 
-def with_index(catalog: dict[str, Any], _overlay: dict[str, Any]) -> None:
-    """The catalog as shipped, plus: a package index service; the sandbox installing from it; a small pool."""
+def with_index(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
+    """The catalog as shipped, plus: a package index service; the sandbox installing from it; a small pool.
+    Without Open WebUI, which these suites never talk to (its start-up is most of a stack's)."""
+    overlay["local"]["skip"].append("open-webui")
     sandbox = catalog["services"]["sandbox"]
     catalog["services"]["pypi"] = {
         "kind": "service",
