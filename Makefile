@@ -14,7 +14,7 @@ test: ## Run the whole test suite: lint, catalog, unit, Docker and e2e tests.
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mcpstack validate
-	$(VENV)/pytest
+	$(VENV)/pytest --durations=10
 
 down: ## Remove the local dev stack.
 	$(VENV)/mcpstack down --env dev
