@@ -15,8 +15,6 @@ stock mcpo -> reference stdio server at 100 connections.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -24,7 +22,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ import docker
 import httpx
 
 from benchmarks import wrk
+from benchmarks.report import write_report
 from mcpstack.local.containers import LABEL_STACK, container_name
 from mcpstack.local.stack import LocalStack
 from mcpstack.local.variants import variant_stack
@@ -250,17 +248,6 @@ def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def machine() -> dict[str, Any]:
-    info = docker.from_env().info()
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(info.get("MemTotal", 0) / 2**30, 1),
-        "kernel": platform.release(),
-        "docker": info.get("ServerVersion"),
-        "python": platform.python_version(),
-    }
-
-
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Gateway benchmark ({report['date']})",
@@ -295,14 +282,5 @@ def run_benchmark(
         workdir = Path(stack_scope.enter_context(tempfile.TemporaryDirectory(prefix="mcpstack-bench-")))
         _, urls = stack_scope.enter_context(bench_stack(workdir))
         rows = measure(targets(urls), list(connections), seconds, rounds, log)
-    report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "seconds": seconds,
-        "rounds": rounds,
-        "results": rows,
-        "verdicts": verdicts(rows),
-    }
-    (report_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (report_dir / "report.md").write_text(markdown(report))
-    return report
+    fields = {"seconds": seconds, "rounds": rounds, "results": rows, "verdicts": verdicts(rows)}
+    return write_report(report_dir, fields, markdown)

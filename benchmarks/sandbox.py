@@ -16,23 +16,19 @@ Goal (issue 4): p50 <= 100 ms for a trivial run with every available layer on.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import platform
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import docker
 import httpx
 from mcp.client import Client
 
+from benchmarks.report import write_report
 from mcpstack import DEFAULT_CONFIG_DIR, REPO_ROOT
 from mcpstack.catalog import load_catalog
 from mcpstack.local.containers import LABEL_STACK, ServiceContainer
@@ -151,17 +147,6 @@ def wait_healthy(url: str, timeout: float = 60) -> dict[str, Any]:
     raise RuntimeError(f"{url} did not become healthy within {timeout:g} s")
 
 
-def machine() -> dict[str, Any]:
-    info = docker.from_env().info()
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(info.get("MemTotal", 0) / 2**30, 1),
-        "kernel": platform.release(),
-        "docker": info.get("ServerVersion"),
-        "python": platform.python_version(),
-    }
-
-
 def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     full = next(r for r in rows if r["set"] == LAYER_SETS[-1][0])
     p50 = full["sequential"]["p50_ms"]
@@ -243,9 +228,7 @@ def run_benchmark(
                 )
     finally:
         network.remove()
-    report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+    fields = {
         "code": CODE,
         "sequential_calls": sequential_calls,
         "calls_per_worker": calls_per_worker,
@@ -253,9 +236,7 @@ def run_benchmark(
         "results": rows,
         "verdicts": verdicts(rows),
     }
-    (report_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (report_dir / "report.md").write_text(markdown(report))
-    return report
+    return write_report(report_dir, fields, markdown)
 
 
 def main(argv: list[str] | None = None) -> None:
