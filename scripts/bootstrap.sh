@@ -2,7 +2,8 @@
 # Prepares a machine for mcpstack, installing only what is missing:
 #   - a Docker engine: installs Debian's docker.io and starts dockerd when no engine answers;
 #   - debootstrap, for the offline base image on machines without a container registry;
-#   - redis-server (the rate limiter's unit tests run a real one) and wrk (benchmarks);
+#   - redis-server (the rate limiter's unit tests run a real one), wrk (benchmarks) and bubblewrap
+#     (the sandbox's runner tests start real namespaces on the host);
 #   - the project's virtualenv (.venv) with mcpstack and its test dependencies.
 # Fails loudly, naming what could not be done.
 set -euo pipefail
@@ -20,8 +21,15 @@ apt_install() {
     APT_UPDATED=1
   fi
   log "installing $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
-    || die "apt-get install $* failed"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; then
+    # Name the package that cannot be installed, not just the batch.
+    local package
+    for package in "$@"; do
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null \
+        || die "cannot install the Debian package $package (apt-get install $package failed; see its output above)"
+    done
+    die "apt-get install $* failed"
+  fi
 }
 
 ensure_python() {
@@ -35,7 +43,13 @@ ensure_docker() {
     log "Docker engine answers ($(docker info --format '{{.ServerVersion}}'))"
     return
   fi
-  command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker >/dev/null && command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker >/dev/null || die "Debian package docker.io is installed but the docker command is not on PATH"
+  # An engine may already answer on a socket given to this machine (e.g. scripts/fresh-machine-check.sh).
+  if docker info >/dev/null 2>&1; then
+    log "Docker engine answers ($(docker info --format '{{.ServerVersion}}'))"
+    return
+  fi
   if ! pgrep -x dockerd >/dev/null; then
     # A dockerd killed with its session leaves its pid file behind, and a new one refuses to start.
     as_root rm -f /var/run/docker.pid
@@ -53,14 +67,29 @@ ensure_docker() {
   die "no Docker engine answered within 60 s (see /var/log/mcpstack-dockerd.log; non-root users need the docker group)"
 }
 
+# Every host command the tests and the two README commands use, and the Debian package that provides it.
+# A machine where one was once installed by hand hides a missing entry here: scripts/fresh-machine-check.sh
+# runs the README's commands where nothing was.
+HOST_TOOLS=(
+  "debootstrap debootstrap"
+  "redis-server redis-server"
+  "wrk wrk"
+  "bwrap bubblewrap"
+)
+
 ensure_tools() {
-  local missing=()
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v wrk >/dev/null || missing+=(wrk)
+  local missing=() entry command package
+  for entry in "${HOST_TOOLS[@]}"; do
+    read -r command package <<<"$entry"
+    command -v "$command" >/dev/null || missing+=("$package")
+  done
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi
+  for entry in "${HOST_TOOLS[@]}"; do
+    read -r command package <<<"$entry"
+    command -v "$command" >/dev/null || die "Debian package $package is installed but its command $command is not on PATH"
+  done
   # Debian starts redis-server as a service where an init system runs; tests start their own.
   if pgrep -x redis-server >/dev/null && [ -d /run/systemd/system ]; then
     as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
