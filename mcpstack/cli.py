@@ -293,7 +293,7 @@ def _render_stack(stack: str, config: Path):
     """The Pulumi program of stacks/ under Pulumi's mocks (no CLI, no cluster)."""
     import pulumi
 
-    from mcpstack.kube.render import RenderError, render_stack
+    from infra.render import RenderError, render_stack
 
     try:
         return render_stack(stack, overrides={"configDir": str(config.resolve())})
@@ -308,7 +308,7 @@ def render(
     config: ConfigDir = DEFAULT_CONFIG_DIR,
 ) -> None:
     """Write every Kubernetes object the Pulumi stack would create (Helm releases: chart and values), offline."""
-    from mcpstack.kube.render import kinds, write
+    from infra.render import kinds, write
 
     rendered = _render_stack(stack, config)
     write(rendered, out)

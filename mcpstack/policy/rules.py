@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from infra.render import Registered, Rendered
 from mcpstack.catalog.checks import dependency_graph
 from mcpstack.catalog.models import Catalog, GrafanaService, LlmService, PrometheusService, ServiceBase
 from mcpstack.generate import GENERATORS
-from mcpstack.kube.render import Registered, Rendered
 from mcpstack.policy.schema import KUBERNETES_VERSION, NoSchema, schema_errors
 from mcpstack.policy.views import PodView, pods, ref_of, release_ref, selector_matches, values_of
 from mcpstack.quantities import memory_bytes

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpstack.kube.render import Registered, Rendered
+from infra.render import Registered, Rendered
 
 LABEL_SERVICE = "mcpstack.io/service"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")

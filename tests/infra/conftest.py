@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mcpstack.kube.render import Registered, Rendered, render_stack
+from infra.render import Registered, Rendered, render_stack
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from infra.components.workload import DashboardError
+from infra.render import Rendered
 from mcpstack.generate import GENERATORS, redacted
-from mcpstack.kube.render import Rendered
 from mcpstack.policy.views import selector_matches
 from tests.infra.conftest import container, env, obj, objects, render_with, secret_data, set_catalog_line
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from infra.render import Rendered
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
 from mcpstack.catalog.models import Catalog
 from mcpstack.generate import GENERATORS, redacted
-from mcpstack.kube.render import Rendered
 from mcpstack.local.spec import ContainerSpec, container_specs
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mcpstack.kube.render import Registered, Rendered
+from infra.render import Registered, Rendered
 from mcpstack.policy import RULES, Violation, check
 from tests.infra.conftest import mutable, release, values
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from infra import charts
+from infra.render import HELM_RELEASE, Rendered
 from mcpstack.generate import GENERATORS, redacted
-from mcpstack.kube.render import HELM_RELEASE, Rendered
 from mcpstack.policy.views import selector_matches
 from tests.infra.conftest import env, obj, objects, release, render_with, secret_data, set_catalog_line, values
 

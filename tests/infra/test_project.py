@@ -14,10 +14,10 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.components.platform import needed_secrets
 from infra.program import StackConfigError, secret_source
+from infra.render import STACKS_DIR, RenderError, render_stack
 from infra.settings import SETTINGS, StackSettings, settings_attributes
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
-from mcpstack.kube.render import STACKS_DIR, RenderError, render_stack
 
 PROJECT = yaml.safe_load((STACKS_DIR / "Pulumi.yaml").read_text())
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}

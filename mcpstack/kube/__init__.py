@@ -1,1 +1,0 @@
-"""The Pulumi stacks offline: run the program under Pulumi's mocks and keep what it would create."""
