@@ -3,7 +3,8 @@
 #   - a Docker engine: installs Debian's docker.io and starts dockerd when no engine answers;
 #   - debootstrap, for the offline base image on machines without a container registry;
 #   - redis-server (the rate limiter's unit tests run a real one), wrk (benchmarks) and bubblewrap
-#     (the sandbox's runner tests start real namespaces on the host);
+#     (the sandbox's runner tests start real namespaces on the host), chromium (the browser e2e suite
+#     drives Debian's Chromium with Playwright: no browser download);
 #   - the project's virtualenv (.venv) with mcpstack and its test dependencies.
 # Fails loudly, naming what could not be done.
 set -euo pipefail
@@ -75,6 +76,7 @@ HOST_TOOLS=(
   "redis-server redis-server"
   "wrk wrk"
   "bwrap bubblewrap"
+  "chromium chromium"
 )
 
 ensure_tools() {
