@@ -15,7 +15,8 @@
 #   - host networking, so the stacks' ports on 127.0.0.1 are the same 127.0.0.1 for the tests;
 #   - the work folder mounted at the same path inside and outside, so files the tests hand to containers
 #     (bind mounts of secrets and generated config) resolve on the host engine;
-#   - privileged, so bubblewrap can make its namespaces (the sandbox's runner tests);
+#   - every capability this host grants and no seccomp/AppArmor filter (what "privileged" gives, less
+#     CAP_SYS_RESOURCE, which these machines do not have), so bubblewrap can make its namespaces;
 #   - the machine's package-index settings (CA bundle, pip config, the local wheel folder), read-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 BASE=${FRESH_BASE:-mcpstack/base:bookworm-python3.11-2}
 # What a new machine of ours has before anything of the project runs (see /work/.library/env: python, gcc,
 # make, git, the docker client). The docker client is left out on purpose: the bootstrap installs docker.io.
-GIVEN="make git gcc libc6-dev python3-dev procps curl ca-certificates"
+GIVEN="make git gcc libc6-dev python3-dev procps curl"  # ca-certificates: in the base
 COMMAND=("$@")
 [ "${#COMMAND[@]}" -gt 0 ] || COMMAND=(make test)
 
@@ -58,7 +59,7 @@ done
 
 start=$(date +%s)
 set +e
-docker run --rm --name "mcpstack-fresh-$$" --privileged --network host \
+docker run --rm --name "mcpstack-fresh-$$" --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined --network host \
   "${mounts[@]}" "${envs[@]}" -w "$WORK/repo" "$BASE" \
   bash -c "set -e
     export DEBIAN_FRONTEND=noninteractive
