@@ -16,8 +16,8 @@ import pytest
 
 from e2e.chat.openwebui import OpenWebUI
 from e2e.target import Target
-from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
+from mcpstack.catalog.discovery import find_config_dir
 from mcpstack.local.stack import LocalStack
 
 
@@ -34,9 +34,9 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
         pytest.fail("this test needs a local stack (it inspects or restarts containers); run it without --target")
     name = request.config.getoption("--stack")
     if name:
-        yield LocalStack.attach(name)
+        yield LocalStack.attach(name, config_dir=find_config_dir().path)
         return
-    catalog = load_catalog(DEFAULT_CONFIG_DIR, request.config.getoption("--env"))
+    catalog = load_catalog(find_config_dir().path, request.config.getoption("--env"))
     local = LocalStack(catalog, name=f"mcpstack-e2e-{uuid.uuid4().hex[:8]}", fixed_host_ports=False)
     try:
         local.up(timeout=180)
@@ -50,7 +50,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
 def target(request: pytest.FixtureRequest) -> Target:
     described = request.config.getoption("--target")
     if described:
-        return Target.from_file(described, DEFAULT_CONFIG_DIR)
+        return Target.from_file(described, find_config_dir().path)
     return Target.from_stack(request.getfixturevalue("stack"))
 
 

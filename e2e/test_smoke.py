@@ -1,6 +1,7 @@
 """Smoke verification of a running stack: the tool path through mcpo, auth, and monitoring.
 
-Also what `mcpstack smoke` runs against the stack `mcpstack up` started.
+Also what `mcpstack smoke` runs against the stack `mcpstack up` started, with the chat checks marked smoke in
+e2e/chat/test_chat.py (the seed sentence through Open WebUI's default, native function calling).
 """
 
 from __future__ import annotations

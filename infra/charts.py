@@ -28,6 +28,7 @@ from infra.manifests import (
     spread,
 )
 from mcpstack.catalog.models import Catalog, GrafanaService, LlmService, OpenWebUIService, PrometheusService
+from mcpstack.deployment import describe_service
 from mcpstack.generate.grafana import DATASOURCE_UID
 
 Obj = dict[str, Any]
@@ -56,6 +57,12 @@ MONITOR_LABELS = {"release": KUBE_PROMETHEUS_STACK.release}
 DASHBOARD_LABEL = ("grafana_dashboard", "1")
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}  # set by the operator on Prometheus pods
 CHART_MANAGED_ENV = ("GF_PATHS_",)  # Grafana's paths are the chart's
+
+# Open WebUI 0.12.4 runs its Alembic migrations when `open_webui.config` is imported, with no lock,
+# unless ENABLE_DB_MIGRATIONS=false (open_webui/env.py). The replicas start with it off; one Job,
+# which the release waits for, imports that module with it on and exits.
+MIGRATIONS_ENV = "ENABLE_DB_MIGRATIONS"
+MIGRATIONS_COMMAND = ("python", "-c", "import open_webui.config")
 
 
 def tmpfs_volumes(paths: list[str], size: str) -> tuple[list[Obj], list[Obj]]:
@@ -87,10 +94,14 @@ def open_webui_values(
     ingress_class: str,
     ingress_tls_secret: str,
     runtime_class: str | None,
+    data_claim: str = "",
 ) -> Obj:
+    """The open-webui chart's values. `data_claim`: a claim of ours (protected) the chart mounts as
+    `persistence.existingClaim` instead of making its own."""
     service = catalog.services[name]
     assert isinstance(service, OpenWebUIService)
-    repository, _, tag = image_ref(service, registry).rpartition(":")
+    deployed = describe_service(catalog, name)
+    repository, _, tag = image_ref(deployed, registry).rpartition(":")
     volumes, mounts = tmpfs_volumes(service.security.tmpfs, service.security.tmpfs_size)
     data = service.volumes[0] if service.volumes else None
     values: Obj = {
@@ -115,9 +126,9 @@ def open_webui_values(
             "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
         },
         "serviceAccount": {"enable": True, "create": True, "automountServiceAccountToken": False},
-        "podSecurityContext": pod_security(service),
-        "containerSecurityContext": container_security(service),
-        "resources": resources(service),
+        "podSecurityContext": pod_security(deployed),
+        "containerSecurityContext": container_security(deployed),
+        "resources": resources(deployed),
         "service": {"type": "ClusterIP", "port": service.ports[0].port, "containerPort": service.ports[0].port},
         "persistence": {
             "enabled": data is not None,
@@ -125,9 +136,11 @@ def open_webui_values(
             "accessModes": ["ReadWriteMany"] if service.replicas > 1 else ["ReadWriteOnce"],
             "storageClass": shared_storage_class,
             "provider": "local",
+            "existingClaim": data_claim,
         },
         "websocket": _websocket(catalog, service),
-        "extraEnvVars": env_vars(catalog, name, sources),
+        # migrations run once, in the migrations Job the release waits for
+        "extraEnvVars": [*env_vars(deployed, sources), {"name": MIGRATIONS_ENV, "value": "false"}],
         "volumes": volumes,
         "volumeMounts": {"container": mounts, "initContainer": []},
         "podLabels": pod_labels(name, catalog.environment),
@@ -144,14 +157,88 @@ def open_webui_values(
             {**constraint, "labelSelector": {"matchLabels": open_webui_pod_selector()}}
             for constraint in spread(name)["topologySpreadConstraints"]
         ]
-    if service.health:
-        ready = service.ready or service.health
-        values["startupProbe"] = {**probe_action(service.health), "periodSeconds": 2, "failureThreshold": 90}
-        values["livenessProbe"] = {**probe_action(service.health), "periodSeconds": 10, "failureThreshold": 3}
+    live, ready = deployed.health.live, deployed.health.ready
+    if live and ready:
+        values["startupProbe"] = {**probe_action(live), "periodSeconds": 2, "failureThreshold": 90}
+        values["livenessProbe"] = {**probe_action(live), "periodSeconds": 10, "failureThreshold": 3}
         values["readinessProbe"] = {**probe_action(ready), "periodSeconds": 5, "failureThreshold": 3}
     if runtime_class:
         values["runtimeClassName"] = runtime_class
     return values
+
+
+def migrations_name(name: str) -> str:
+    """The Job (and pod label) running Open WebUI's database migrations."""
+    return f"{name}-migrations"
+
+
+def open_webui_migrations(
+    catalog: Catalog, name: str, *, registry: str, sources: Sources, namespace: Any, runtime_class: str | None
+) -> Obj:
+    """A Job running Open WebUI's migrations once, in its image with its environment (database,
+    keys) and ENABLE_DB_MIGRATIONS=true; scratch space on emptyDirs (the root filesystem is read-only)."""
+    service = catalog.services[name]
+    assert isinstance(service, OpenWebUIService)
+    deployed = describe_service(catalog, name)
+    job = migrations_name(name)
+    volumes, mounts = tmpfs_volumes(service.security.tmpfs, service.security.tmpfs_size)
+    data_path = service.volumes[0].path if service.volumes else "/app/backend/data"
+    volumes.append({"name": "data", "emptyDir": {"sizeLimit": "1Gi"}})
+    mounts.append({"name": "data", "mountPath": data_path})
+    env = [e for e in env_vars(deployed, sources) if e["name"] != MIGRATIONS_ENV]
+    pod_labels = labels(job, catalog.environment)
+    spec: Obj = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security(deployed),
+        "containers": [
+            {
+                "name": "migrations",
+                "image": image_ref(deployed, registry),
+                "imagePullPolicy": "IfNotPresent",
+                "command": list(MIGRATIONS_COMMAND),
+                "env": [*env, {"name": MIGRATIONS_ENV, "value": "true"}],
+                "securityContext": container_security(deployed),
+                "resources": resources(deployed),
+                "volumeMounts": mounts,
+            }
+        ],
+        "volumes": volumes,
+    }
+    if runtime_class:
+        spec["runtimeClassName"] = runtime_class
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": job, "namespace": namespace, "labels": pod_labels},
+        "spec": {
+            "backoffLimit": 3,  # e.g. the database not reachable yet
+            "activeDeadlineSeconds": 1800,
+            "template": {"metadata": {"labels": pod_labels}, "spec": spec},
+        },
+    }
+
+
+def open_webui_data_claim(catalog: Catalog, name: str, *, namespace: Any, storage_class: str) -> Obj | None:
+    """Open WebUI's data claim, ours rather than the chart's so that it can be protected: ReadWriteMany
+    when several replicas share it."""
+    service = catalog.services[name]
+    assert isinstance(service, OpenWebUIService)
+    if not service.volumes:
+        return None
+    spec: Obj = {
+        "accessModes": ["ReadWriteMany"] if service.replicas > 1 else ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": service.volumes[0].size}},
+    }
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": f"{name}-data", "namespace": namespace, "labels": labels(name, catalog.environment)},
+        "spec": spec,
+    }
 
 
 def _websocket(catalog: Catalog, service: OpenWebUIService) -> Obj:
@@ -173,6 +260,7 @@ def ollama_values(
 ) -> Obj:
     service = catalog.services[name]
     assert isinstance(service, LlmService)
+    deployed = describe_service(catalog, name)
     port = service.ports[0].port
     models = service.volumes[0] if service.volumes else None
     volumes, mounts = tmpfs_volumes(service.security.tmpfs, service.security.tmpfs_size)
@@ -191,9 +279,9 @@ def ollama_values(
         "extraEnv": extra_env,
         "serviceAccount": {"create": True, "automount": False},
         "podLabels": pod_labels(name, catalog.environment),
-        "podSecurityContext": pod_security(service),
-        "securityContext": container_security(service),
-        "resources": resources(service),
+        "podSecurityContext": pod_security(deployed),
+        "securityContext": container_security(deployed),
+        "resources": resources(deployed),
         "service": {"type": "ClusterIP", "port": port},
         "persistentVolume": {
             "enabled": models is not None,
@@ -249,7 +337,7 @@ def kube_prometheus_stack_values(
                 "evaluationInterval": prometheus.prometheus.evaluation_interval,
                 "retention": retention(prometheus),
                 "externalLabels": {"environment": catalog.environment},  # as the generated scrape config
-                "resources": resources(prometheus),
+                "resources": resources(describe_service(catalog, prometheus_name)),
                 "storageSpec": storage,
                 # our ServiceMonitors and PrometheusRules carry MONITOR_LABELS, in any namespace
                 "serviceMonitorSelectorNilUsesHelmValues": True,
@@ -274,8 +362,10 @@ def kube_prometheus_stack_values(
             },
             "admin": {"existingSecret": grafana_admin_secret, "userKey": "admin-user", "passwordKey": "admin-password"},
             "env": {k: v for k, v in sorted(grafana.env.items()) if not k.startswith(CHART_MANAGED_ENV)},
-            "resources": resources(grafana),
+            "resources": resources(describe_service(catalog, grafana_name)),
             "persistence": _grafana_persistence(data.size if data else None, storage_class),
+            # one ReadWriteOnce claim: a rolling update's new pod could never mount it while the old one runs
+            "deploymentStrategy": {"type": "Recreate"},
             "initChownData": {"enabled": False},  # runs as root; fsGroup owns the volume instead
             "testFramework": {"enabled": False},
             "defaultDashboardsEnabled": True,

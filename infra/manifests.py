@@ -1,9 +1,10 @@
-"""Kubernetes objects for a catalog service, as plain dicts (the API's own field names).
+"""Kubernetes objects for a deployed service, as plain dicts (the API's own field names).
 
-Pure functions of the catalog and the stack settings: the components in infra/components pass
-these to pulumi_kubernetes, the policy checks read the same shapes back, and the parity test holds
-them against the local Docker runtime's containers (mcpstack.local.spec). Names of Secrets and
-ConfigMaps may be Pulumi Outputs (auto-named objects); everything else is a plain value.
+Pure functions of a DeployedService (mcpstack.deployment) and the stack settings: the components in
+infra/components pass these to pulumi_kubernetes, the policy checks read the same shapes back, and the
+parity test holds them and the local Docker runtime's containers (mcpstack.local.spec) against the one
+DeployedService both render. Only what is particular to Kubernetes is decided here. Names of Secrets
+and ConfigMaps may be Pulumi Outputs (auto-named objects); everything else is a plain value.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from mcpstack.catalog.models import Catalog, Probe, ServiceBase
-from mcpstack.generate import GENERATORS, derived_env
+from mcpstack.catalog.models import ServiceBase
+from mcpstack.deployment import DeployedService, Probe, Timing, Volume
+from mcpstack.deployment import labels as scheme
 
-LABEL_SERVICE = "mcpstack.io/service"
-LABEL_ENVIRONMENT = "mcpstack.io/environment"
+LABEL_SERVICE = scheme.SERVICE
+LABEL_ENVIRONMENT = scheme.ENVIRONMENT
 PART_OF = "mcpstack"
 TMPFS_SIZE = "64Mi"  # scratch space of helper pods (the catalog's services: security.tmpfs_size)
 SECCOMP_DIR = "mcpstack"  # Localhost profiles: <kubelet root>/seccomp/mcpstack/<file> on every node
@@ -38,137 +40,143 @@ class Sources:
 
 
 def selector(service: str) -> dict[str, str]:
-    return {LABEL_SERVICE: service}
+    return scheme.selector(service)
 
 
-def labels(service: str, environment: str) -> dict[str, str]:
+def recommended_labels(name: str) -> dict[str, str]:
+    """Kubernetes' recommended labels (app.kubernetes.io/*), on top of mcpstack's own scheme."""
     return {
-        "app.kubernetes.io/name": service,
+        "app.kubernetes.io/name": name,
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": "pulumi",
-        LABEL_ENVIRONMENT: environment,
-        LABEL_SERVICE: service,
     }
 
 
-def image_ref(service: ServiceBase, registry: str) -> str:
+def labels(service: str, environment: str) -> dict[str, str]:
+    """Labels of an object belonging to `service` (or of a helper such as a Job, named like one)."""
+    return {**recommended_labels(service), **scheme.service_labels(service, environment)}
+
+
+def service_labels(service: DeployedService) -> dict[str, str]:
+    return {**recommended_labels(service.name), **service.labels}
+
+
+def image_ref(service: DeployedService, registry: str) -> str:
     """Images built from this repository get the registry prefix; third-party images are pulled as named."""
-    if service.image.build is not None and registry:
-        return f"{registry.rstrip('/')}/{service.image.ref}"
-    return service.image.ref
+    if service.built_here and registry:
+        return f"{registry.rstrip('/')}/{service.image}"
+    return service.image
 
 
-def is_our_service(service: ServiceBase) -> bool:
+def is_our_service(service: ServiceBase | DeployedService) -> bool:
     return service.kind in OUR_SERVICE_KINDS
 
 
-def secret_names(service: ServiceBase) -> list[str]:
+def secret_names(service: DeployedService) -> list[str]:
     return sorted({ref.secret for ref in service.secrets})
 
 
-def generators_used(service: ServiceBase) -> list[str]:
-    return sorted({f.generator for f in service.files} | set(service.generated_env.values()))
+def generators_used(service: DeployedService) -> list[str]:
+    return sorted(service.generated)
 
 
-def plain_env(catalog: Catalog, name: str) -> dict[str, str]:
-    return dict(catalog.services[name].env) | derived_env(catalog, name)
-
-
-def env_vars(catalog: Catalog, name: str, sources: Sources) -> list[Obj]:
-    service = catalog.services[name]
-    entries: dict[str, Obj] = {var: {"name": var, "value": value} for var, value in plain_env(catalog, name).items()}
+def env_vars(service: DeployedService, sources: Sources) -> list[Obj]:
+    entries: dict[str, Obj] = {var: {"name": var, "value": value} for var, value in service.env.items()}
     for ref in service.secrets:
         if ref.env:
             entries[ref.env] = {
                 "name": ref.env,
                 "valueFrom": {"secretKeyRef": {"name": sources.secrets, "key": ref.secret}},
             }
-    for var, generator in service.generated_env.items():
-        if GENERATORS[generator].secret:
-            source = {"secretKeyRef": {"name": sources.generated, "key": generator}}
+    for var, content in service.generated_env.items():
+        if content.secret:
+            source = {"secretKeyRef": {"name": sources.generated, "key": content.generator}}
         else:
-            source = {"configMapKeyRef": {"name": sources.config, "key": generator}}
+            source = {"configMapKeyRef": {"name": sources.config, "key": content.generator}}
         entries[var] = {"name": var, "valueFrom": source}
     return [entries[var] for var in sorted(entries)]
 
 
-def volume_name(volume: str) -> str:
-    return f"data-{volume}"
+def volume_name(volume: Volume) -> str:
+    """Persistent volumes are `data-<name>`; scratch ones keep their own name (tmpfs-<index>)."""
+    return f"data-{volume.name}" if volume.persistent else volume.name
 
 
 def claim_name(service: str, volume: str) -> str:
     return f"{service}-{volume}"
 
 
-def volume_mounts(service: ServiceBase) -> list[Obj]:
+def volume_mounts(service: DeployedService) -> list[Obj]:
     mounts: list[Obj] = []
     for ref in service.secrets:
         if ref.file:
             mounts.append({"name": "secrets", "mountPath": ref.file, "subPath": ref.secret, "readOnly": True})
-    for file in service.files:
-        source = "generated" if GENERATORS[file.generator].secret else "config"
-        mounts.append({"name": source, "mountPath": file.path, "subPath": file.generator, "readOnly": True})
+    for path, content in service.files.items():
+        source = "generated" if content.secret else "config"
+        mounts.append({"name": source, "mountPath": path, "subPath": content.generator, "readOnly": True})
     for volume in service.volumes:
-        mounts.append({"name": volume_name(volume.name), "mountPath": volume.path})
-    for index, path in enumerate(service.security.tmpfs):
-        mounts.append({"name": f"tmpfs-{index}", "mountPath": path})
+        mounts.append({"name": volume_name(volume), "mountPath": volume.path})
     return sorted(mounts, key=lambda m: m["mountPath"])
 
 
-def pod_volumes(name: str, service: ServiceBase, sources: Sources, claims: dict[str, Any] | None = None) -> list[Obj]:
+def pod_volumes(service: DeployedService, sources: Sources, claims: dict[str, Any] | None = None) -> list[Obj]:
     volumes: list[Obj] = []
     if any(ref.file for ref in service.secrets):
         volumes.append({"name": "secrets", "secret": {"secretName": sources.secrets, "defaultMode": SECRET_FILE_MODE}})
-    if any(GENERATORS[f.generator].secret for f in service.files):
+    if any(content.secret for content in service.files.values()):
         volumes.append(
             {"name": "generated", "secret": {"secretName": sources.generated, "defaultMode": SECRET_FILE_MODE}}
         )
-    if any(not GENERATORS[f.generator].secret for f in service.files):
+    if any(not content.secret for content in service.files.values()):
         volumes.append({"name": "config", "configMap": {"name": sources.config, "defaultMode": CONFIG_FILE_MODE}})
     for volume in service.volumes:
-        claim = (claims or {}).get(volume.name, claim_name(name, volume.name))
-        volumes.append({"name": volume_name(volume.name), "persistentVolumeClaim": {"claimName": claim}})
-    for index, _path in enumerate(service.security.tmpfs):
-        volumes.append(
-            {"name": f"tmpfs-{index}", "emptyDir": {"medium": "Memory", "sizeLimit": service.security.tmpfs_size}}
-        )
+        if volume.persistent:
+            claim = (claims or {}).get(volume.name, claim_name(service.name, volume.name))
+            volumes.append({"name": volume_name(volume), "persistentVolumeClaim": {"claimName": claim}})
+        else:
+            volumes.append({"name": volume_name(volume), "emptyDir": {"medium": "Memory", "sizeLimit": volume.size}})
     return volumes
 
 
 def probe_action(probe: Probe) -> Obj:
-    """A catalog probe: HTTP GET when it has a path, a TCP connect otherwise."""
+    """A probe: HTTP GET when it has a path, a TCP connect otherwise."""
     if probe.path:
         return {"httpGet": {"path": probe.path, "port": probe.port}}
     return {"tcpSocket": {"port": probe.port}}
 
 
-def probes(service: ServiceBase) -> Obj:
-    if service.health is None:
+def timing(value: Timing) -> Obj:
+    found: Obj = {"periodSeconds": value.period_seconds}
+    if value.timeout_seconds is not None:
+        found["timeoutSeconds"] = value.timeout_seconds
+    return found | {"failureThreshold": value.failure_threshold}
+
+
+def probes(service: DeployedService) -> Obj:
+    health = service.health
+    if health.live is None or health.ready is None:
         return {}
-    ready = service.ready or service.health
     return {
-        # generous start-up budget (Open WebUI ~20 s, Grafana migrations), then strict liveness
-        "startupProbe": {**probe_action(service.health), "periodSeconds": 2, "failureThreshold": 90},
-        "livenessProbe": {
-            **probe_action(service.health),
-            "periodSeconds": 10,
-            "timeoutSeconds": 3,
-            "failureThreshold": 3,
-        },
-        "readinessProbe": {**probe_action(ready), "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 3},
+        "startupProbe": {**probe_action(health.live), **timing(health.startup)},
+        "livenessProbe": {**probe_action(health.live), **timing(health.liveness)},
+        "readinessProbe": {**probe_action(health.ready), **timing(health.readiness)},
     }
 
 
-def resources(service: ServiceBase) -> Obj:
+def resources(service: DeployedService) -> Obj:
+    wanted = service.resources
     found: Obj = {}
-    for part in ("requests", "limits"):
-        values = {k: v for k, v in getattr(service.resources, part).model_dump().items() if v is not None}
+    for part, cpu, memory in (
+        ("requests", wanted.cpu_request, wanted.memory_request),
+        ("limits", wanted.cpu_limit, wanted.memory_limit),
+    ):
+        values = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
         if values:
             found[part] = values
     return found
 
 
-def seccomp_profile(service: ServiceBase) -> Obj:
+def seccomp_profile(service: DeployedService) -> Obj:
     """The runtime's default, or the catalog's own profile installed on the nodes as a Localhost profile."""
     path = service.security.seccomp_profile
     if path:
@@ -176,16 +184,16 @@ def seccomp_profile(service: ServiceBase) -> Obj:
     return {"type": "RuntimeDefault"}
 
 
-def container_security(service: ServiceBase) -> Obj:
+def container_security(service: DeployedService) -> Obj:
     security = service.security
     context: Obj = {
         "runAsUser": security.user,
         "runAsGroup": security.group,
         "runAsNonRoot": True,
-        "readOnlyRootFilesystem": security.read_only_root_filesystem,
-        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": security.read_only_root,
+        "allowPrivilegeEscalation": not security.no_new_privileges,
         "privileged": False,
-        "capabilities": {"drop": ["ALL"]},
+        "capabilities": {"drop": list(security.drop_capabilities)},
         "seccompProfile": seccomp_profile(service),
     }
     if security.apparmor_profile:
@@ -193,12 +201,12 @@ def container_security(service: ServiceBase) -> Obj:
     return context
 
 
-def runtime_class(service: ServiceBase, configured: str | None) -> str | None:
+def runtime_class(service: DeployedService, configured: str | None) -> str | None:
     """The stack's RuntimeClass for the service, else the catalog's OCI runtime (security.runtime) by name."""
     return configured or service.security.runtime
 
 
-def pod_security(service: ServiceBase) -> Obj:
+def pod_security(service: DeployedService) -> Obj:
     security = service.security
     context: Obj = {
         "runAsNonRoot": True,
@@ -213,14 +221,13 @@ def pod_security(service: ServiceBase) -> Obj:
     return context
 
 
-def container(catalog: Catalog, name: str, registry: str, sources: Sources) -> Obj:
-    service = catalog.services[name]
+def container(service: DeployedService, registry: str, sources: Sources) -> Obj:
     spec: Obj = {
-        "name": name,
+        "name": service.name,
         "image": image_ref(service, registry),
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"} for p in service.ports],
-        "env": env_vars(catalog, name, sources),
+        "env": env_vars(service, sources),
         "volumeMounts": volume_mounts(service),
         "securityContext": container_security(service),
         "resources": resources(service),
@@ -258,8 +265,7 @@ def spread(service: str) -> Obj:
 
 
 def pod_spec(
-    catalog: Catalog,
-    name: str,
+    service: DeployedService,
     *,
     registry: str,
     sources: Sources,
@@ -267,19 +273,18 @@ def pod_spec(
     highly_available: bool = False,
     claims: dict[str, Any] | None = None,
 ) -> Obj:
-    service = catalog.services[name]
     spec: Obj = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,  # no *_SERVICE_HOST variables: the environment is the catalog's alone
         "terminationGracePeriodSeconds": 30,
         "securityContext": pod_security(service),
-        "containers": [container(catalog, name, registry, sources)],
-        "volumes": pod_volumes(name, service, sources, claims),
+        "containers": [container(service, registry, sources)],
+        "volumes": pod_volumes(service, sources, claims),
     }
     if runtime_class:
         spec["runtimeClassName"] = runtime_class
     if highly_available:
-        spec |= spread(name)
+        spec |= spread(service.name)
     return spec
 
 
@@ -287,9 +292,13 @@ def metadata(name: str, namespace: Any, environment: str, service: str | None = 
     return {"name": name, "namespace": namespace, "labels": labels(service or name, environment)}
 
 
+def service_metadata(service: DeployedService, namespace: Any, name: str | None = None) -> Obj:
+    """Metadata of an object of the service's, labelled with the service's labels."""
+    return {"name": name or service.name, "namespace": namespace, "labels": service_labels(service)}
+
+
 def deployment(
-    catalog: Catalog,
-    name: str,
+    service: DeployedService,
     *,
     namespace: Any,
     registry: str,
@@ -297,25 +306,23 @@ def deployment(
     runtime_class: str | None = None,
     highly_available: bool = False,
 ) -> Obj:
-    service = catalog.services[name]
-    if service.volumes:  # a ReadWriteOnce claim cannot be attached to two pods during a rollout
+    if any(v.persistent for v in service.volumes):  # a ReadWriteOnce claim cannot be attached to two pods at once
         strategy: Obj = {"type": "Recreate"}
     else:
         strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(name, namespace, catalog.environment),
+        "metadata": service_metadata(service, namespace),
         "spec": {
             "replicas": service.replicas,
             "revisionHistoryLimit": 5,
             "strategy": strategy,
-            "selector": {"matchLabels": selector(name)},
+            "selector": {"matchLabels": selector(service.name)},
             "template": {
-                "metadata": {"labels": labels(name, catalog.environment)},
+                "metadata": {"labels": service_labels(service)},
                 "spec": pod_spec(
-                    catalog,
-                    name,
+                    service,
                     registry=registry,
                     sources=sources,
                     runtime_class=runtime_class,
@@ -326,44 +333,47 @@ def deployment(
     }
 
 
-def service_object(catalog: Catalog, name: str, *, namespace: Any) -> Obj:
+def service_object(service: DeployedService, *, namespace: Any) -> Obj:
     """The Service is named after the catalog service: its DNS name is what every generator uses."""
-    service = catalog.services[name]
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(name, namespace, catalog.environment),
+        "metadata": service_metadata(service, namespace),
         "spec": {
             "type": "ClusterIP",
-            "selector": selector(name),
+            "selector": selector(service.name),
             "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": "TCP"} for p in service.ports],
         },
     }
 
 
 def claim(
-    catalog: Catalog, name: str, volume: str, *, namespace: Any, storage_class: str, access_mode: str = "ReadWriteOnce"
+    service: DeployedService,
+    volume: Volume,
+    *,
+    namespace: Any,
+    storage_class: str,
+    access_mode: str = "ReadWriteOnce",
 ) -> Obj:
-    size = next(v.size for v in catalog.services[name].volumes if v.name == volume)
-    spec: Obj = {"accessModes": [access_mode], "resources": {"requests": {"storage": size}}}
+    spec: Obj = {"accessModes": [access_mode], "resources": {"requests": {"storage": volume.size}}}
     if storage_class:
         spec["storageClassName"] = storage_class
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": metadata(claim_name(name, volume), namespace, catalog.environment, service=name),
+        "metadata": service_metadata(service, namespace, name=claim_name(service.name, volume.name)),
         "spec": spec,
     }
 
 
-def autoscaler(catalog: Catalog, name: str, *, namespace: Any, max_replicas: int, cpu_percent: int) -> Obj:
-    floor = catalog.services[name].replicas
+def autoscaler(service: DeployedService, *, namespace: Any, max_replicas: int, cpu_percent: int) -> Obj:
+    floor = service.replicas
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(name, namespace, catalog.environment),
+        "metadata": service_metadata(service, namespace),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
             "minReplicas": floor,
             "maxReplicas": max(max_replicas, floor),
             "metrics": [

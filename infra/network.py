@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.manifests import LABEL_SERVICE, PRIVATE_RANGES, labels
-from mcpstack.catalog.checks import dependency_graph
+from mcpstack.catalog.graph import dependency_graph
 from mcpstack.catalog.models import Catalog
 
 Obj = dict[str, Any]
@@ -107,36 +107,40 @@ def allowed_egress(catalog: Catalog, topology: Topology, service: str) -> list[O
     return rules
 
 
-def service_policy(catalog: Catalog, topology: Topology, service: str, namespace: Any) -> Obj:
+def pod_policy(name: str, namespace: Any, environment: str, ingress: list[Obj], egress: list[Obj]) -> Obj:
+    """The NetworkPolicy of the pods labelled `name`: exactly these ingress and egress rules."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": service, "namespace": namespace, "labels": labels(service, catalog.environment)},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels(name, environment)},
         "spec": {
-            "podSelector": {"matchLabels": {LABEL_SERVICE: service}},
+            "podSelector": {"matchLabels": {LABEL_SERVICE: name}},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": allowed_ingress(catalog, topology, service),
-            "egress": allowed_egress(catalog, topology, service),
+            "ingress": ingress,
+            "egress": egress,
         },
     }
+
+
+def service_policy(catalog: Catalog, topology: Topology, service: str, namespace: Any) -> Obj:
+    ingress = allowed_ingress(catalog, topology, service)
+    return pod_policy(service, namespace, catalog.environment, ingress, allowed_egress(catalog, topology, service))
 
 
 def client_policy(catalog: Catalog, client: str, target: str, namespace: Any) -> Obj:
     """A helper pod (e.g. the model pull Job) that only calls one service."""
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": client, "namespace": namespace, "labels": labels(client, catalog.environment)},
-        "spec": {
-            "podSelector": {"matchLabels": {LABEL_SERVICE: client}},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [],
-            "egress": [
-                {"to": [peer(target)], "ports": ports_of(catalog, target)},
-                {"to": [DNS_PEER], "ports": DNS_PORTS},
-            ],
-        },
-    }
+    egress = [{"to": [peer(target)], "ports": ports_of(catalog, target)}, {"to": [DNS_PEER], "ports": DNS_PORTS}]
+    return pod_policy(client, namespace, catalog.environment, [], egress)
+
+
+def database_egress(cidr: str, port: int) -> list[Obj]:
+    """Egress to Open WebUI's external PostgreSQL."""
+    return [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}]
+
+
+def helper_policy(name: str, namespace: Any, environment: str, egress: list[Obj]) -> Obj:
+    """A helper pod (e.g. Open WebUI's migrations Job) admitting nothing and reaching only `egress`, and DNS."""
+    return pod_policy(name, namespace, environment, [], [*egress, {"to": [DNS_PEER], "ports": DNS_PORTS}])
 
 
 def network_policies(catalog: Catalog, topology: Topology, namespace: Any) -> list[Obj]:

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from infra.components.platform import DevPlatform, ProdPlatform, needed_secrets
 from infra.settings import PROJECT, StackSettings
@@ -42,12 +43,32 @@ def secret_source(catalog: Catalog, helm: bool) -> Callable[[str], pulumi.Output
     return secret
 
 
+def cluster(settings: StackSettings) -> k8s.Provider:
+    """The one Kubernetes provider every resource uses: the stack's declared context (and kubeconfig),
+    never whatever kubectl context is current; objects without a namespace land in the stack's."""
+    return k8s.Provider(
+        "cluster",
+        context=settings.kube_context or None,
+        kubeconfig=settings.kubeconfig or None,
+        namespace=settings.namespace,
+    )
+
+
 def run(project_dir: Path) -> DevPlatform | ProdPlatform:
     settings = StackSettings.from_pulumi(project_dir)
     catalog = load(settings)
     platform_type = ProdPlatform if settings.helm else DevPlatform
-    platform = platform_type(PROJECT, catalog, settings, secret_source(catalog, settings.helm))
+    provider = cluster(settings)
+    platform = platform_type(
+        PROJECT,
+        catalog,
+        settings,
+        secret_source(catalog, settings.helm),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    )
     pulumi.export("environment", catalog.environment)
+    pulumi.export("cluster", {"context": settings.kube_context or "(current)", "namespace": platform.namespace})
     pulumi.export("namespace", platform.namespace)
     pulumi.export("services", platform.urls)
+    pulumi.export("external", platform.external_urls)
     return platform

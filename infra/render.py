@@ -20,8 +20,14 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
+from infra.program import load
+from infra.settings import PROVIDER_KEYS, SETTINGS, StackSettings
 from mcpstack import REPO_ROOT
 from mcpstack.catalog.models import Catalog
 from mcpstack.generate import redacted
@@ -50,6 +56,10 @@ class Registered:
     secret_paths: list[str] = field(default_factory=list)  # dotted paths of values marked secret
     outputs: dict[str, Any] = field(default_factory=dict)  # registered outputs (components)
     auto_named: bool = False  # metadata.name is Pulumi's: the logical name plus a random suffix
+    provider: str = ""  # the provider reference (URN::id) the resource is registered with
+    dependencies: list[str] = field(default_factory=list)  # URNs it waits for (depends_on and inputs)
+    protect: bool = False  # `pulumi destroy` / a replacement refuses to delete it
+    retain_on_delete: bool = False  # deleting it removes it from the state only
 
     @property
     def is_kubernetes_object(self) -> bool:
@@ -58,6 +68,10 @@ class Registered:
     @property
     def is_helm_release(self) -> bool:
         return self.type == HELM_RELEASE
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
 
 
 @dataclass
@@ -129,17 +143,11 @@ def stack_config(
 
 def render_stack(stack: str, *, project_dir: Path = STACKS_DIR, overrides: Mapping[str, Any] | None = None) -> Rendered:
     """Run the stack's Pulumi program under mocks; every catalog secret is a `<secret:NAME>` placeholder."""
-    from pulumi.runtime.settings import ROOT, get_root_resource
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
-    from infra.program import load
-    from infra.settings import SETTINGS, StackSettings
-
     project, values, _secret_keys = stack_config(stack, project_dir, overrides)
     typed = {key.partition(":")[2]: value for key, value in values.items() if key.startswith(f"{project}:")}
     known = {s.key for s in SETTINGS}
-    settings = StackSettings.from_values(stack, project_dir, {k: v for k, v in typed.items() if k in known})
+    provider = {key: value for key, value in values.items() if key in PROVIDER_KEYS}
+    settings = StackSettings.from_values(stack, project_dir, {k: v for k, v in typed.items() if k in known} | provider)
     catalog = load(settings)
     config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
     for secret in catalog.secrets:
@@ -201,8 +209,6 @@ class _RecordingMonitor(MockMonitor):
         self.outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request: Any) -> Any:
-        from pulumi.runtime import rpc
-
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.registered.append(
@@ -213,13 +219,15 @@ class _RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     custom=bool(request.custom),
                     inputs=rpc.deserialize_properties(request.object),
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        from pulumi.runtime import rpc
-
         self.outputs[request.urn] = _unwrap(rpc.deserialize_properties(request.outputs), "", [])
         return super().RegisterResourceOutputs(request)
 

@@ -2,7 +2,9 @@
 
 The catalog says what runs; these say where. Every setting is declared once here, with its type,
 default and description; `stacks/Pulumi.yaml` declares the same `config:` schema (a test keeps the
-two equal) and `pulumi config set mcpstack:KEY VALUE` changes one per stack. Secret values are not
+two equal) and `pulumi config set mcpstack:KEY VALUE` changes one per stack. The cluster itself is
+named by the Kubernetes provider's own keys (PROVIDER_SETTINGS: `kubernetes:context`,
+`kubernetes:kubeconfig`), from which the program builds its one explicit provider. Secret values are not
 settings: each catalog secret is its own secret config key (`pulumi config set --secret
 mcpstack:SECRET VALUE`), read with `require_secret`.
 """
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
+
+import pulumi
 
 PROJECT = "mcpstack"
 DEPLOYMENTS = ("compose", "helm")
@@ -114,7 +118,30 @@ SETTINGS: tuple[Setting, ...] = (
         "helm: where Open WebUI's PostgreSQL lives (NetworkPolicy egress), e.g. 10.20.0.5/32",
     ),
     Setting("databasePort", "database_port", "integer", 5432, "helm: PostgreSQL's port"),
+    Setting(
+        "protect",
+        "protect",
+        "boolean",
+        True,
+        "protect the namespace, Open WebUI's data claim and its database Secret from `pulumi destroy` and "
+        "replacement (docs/deploy.md: how to really delete)",
+    ),
 )
+
+PROVIDER_NAMESPACE = "kubernetes"
+# The Kubernetes provider's own config keys (`pulumi config set kubernetes:context NAME`): the explicit
+# provider every resource uses is built from them, never from whatever kubectl context is current.
+PROVIDER_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "context",
+        "kube_context",
+        "string",
+        "",
+        "kubeconfig context of the target cluster; required by helm (prod) stacks; empty: the current context",
+    ),
+    Setting("kubeconfig", "kubeconfig", "string", "", "path (or contents) of the kubeconfig; empty: the default"),
+)
+PROVIDER_KEYS = tuple(f"{PROVIDER_NAMESPACE}:{s.key}" for s in PROVIDER_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -139,6 +166,9 @@ class StackSettings:
     target_cpu_percent: int = 70
     database_cidr: str = "0.0.0.0/0"
     database_port: int = 5432
+    protect: bool = True
+    kube_context: str = ""
+    kubeconfig: str = ""
 
     @property
     def helm(self) -> bool:
@@ -146,14 +176,17 @@ class StackSettings:
 
     @staticmethod
     def from_values(stack: str, project_dir: Path, values: Mapping[str, Any]) -> StackSettings:
-        """Settings from typed config values (key -> value, absent keys take their default)."""
-        unknown = set(values) - {s.key for s in SETTINGS}
+        """Settings from typed config values (key -> value, absent keys take their default); the
+        provider's keys are given with their namespace (`kubernetes:context`)."""
+        unknown = set(values) - {s.key for s in SETTINGS} - set(PROVIDER_KEYS)
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         kwargs: dict[str, Any] = {}
         for setting in SETTINGS:
             value = values.get(setting.key, setting.default)
             kwargs[setting.attribute] = _typed(setting, value)
+        for setting, key in zip(PROVIDER_SETTINGS, PROVIDER_KEYS, strict=True):
+            kwargs[setting.attribute] = _typed(setting, values.get(key, setting.default))
         kwargs["config_dir"] = (project_dir / kwargs["config_dir"]).resolve()
         kwargs["environment"] = kwargs["environment"] or stack
         kwargs["runtime_classes"] = _runtime_classes(kwargs["runtime_classes"])
@@ -161,19 +194,27 @@ class StackSettings:
             raise SettingsError(f"deployment must be one of {', '.join(DEPLOYMENTS)}, not {kwargs['deployment']!r}")
         if kwargs["ollama_gpu_type"] not in ("nvidia", "amd"):
             raise SettingsError(f"ollamaGpuType must be nvidia or amd, not {kwargs['ollama_gpu_type']!r}")
+        if kwargs["deployment"] == "helm" and not kwargs["kube_context"]:
+            raise SettingsError(
+                "a helm (production) stack must name its cluster: pulumi config set kubernetes:context NAME "
+                "(never whatever kubectl context is current)"
+            )
         return StackSettings(stack=stack, **kwargs)
 
     @staticmethod
     def from_pulumi(project_dir: Path) -> StackSettings:
         """Settings of the running stack, from its Pulumi config (see stacks/Pulumi.yaml)."""
-        import pulumi
-
         config = pulumi.Config(PROJECT)
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = config.get(setting.key)
             if raw is not None:
                 values[setting.key] = _parse(setting, raw)
+        provider = pulumi.Config(PROVIDER_NAMESPACE)
+        for setting, key in zip(PROVIDER_SETTINGS, PROVIDER_KEYS, strict=True):
+            raw = provider.get(setting.key)
+            if raw is not None:
+                values[key] = raw
         return StackSettings.from_values(pulumi.get_stack(), project_dir, values)
 
 
@@ -184,6 +225,8 @@ class SettingsError(ValueError):
 def _parse(setting: Setting, raw: str) -> Any:
     if setting.type == "string":
         return raw
+    if setting.type == "boolean" and raw in ("true", "false"):
+        return raw == "true"
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -212,4 +255,4 @@ def _runtime_classes(pairs: list[Any]) -> dict[str, str]:
 
 
 def settings_attributes() -> set[str]:
-    return {f.name for f in fields(StackSettings)} - {"stack"}
+    return {f.name for f in fields(StackSettings)} - {"stack"} - {s.attribute for s in PROVIDER_SETTINGS}

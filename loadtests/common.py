@@ -23,7 +23,7 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 
-from loadtests.tools import DISCOVERY_ROUTES, SNIPPETS, TIMEZONES
+from loadtests.tool_inputs import DISCOVERY_ROUTES, SNIPPETS, TIMEZONES
 
 RUN = os.environ.get("LOADTEST_RUN", "lt")
 KEY = os.environ.get("LOADTEST_KEY", "")

@@ -1,7 +1,7 @@
 """A stand-in for the gateway that can be made to miss its objectives, to prove the SLO gate fails when it should
-(e2e/capacity/test_gate.py). It answers every request of the SLO scenario as the gateway does - `/health`, the time,
-time-reference and sandbox tool calls with right answers, the OpenAPI specs, X-Request-ID echoed, 401 without a key -
-on plain asyncio HTTP/1.1 with keep-alive, and can be told to:
+(e2e/capacity/test_gate_against_fake_gateway.py). It answers every request of the SLO scenario as the gateway does -
+`/health`, the time, time-reference and sandbox tool calls with right answers, the OpenAPI specs, X-Request-ID
+echoed, 401 without a key - on plain asyncio HTTP/1.1 with keep-alive, and can be told to:
 
   --delay-ms N       answer every tool call (POST) N ms late: the tool-call objective is missed;
   --idle-timeout S   close a connection idle for S seconds (a proxy with a short idle timeout): the virtual users'
@@ -20,7 +20,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from loadtests.tools import DISCOVERY_ROUTES, SNIPPETS
+from loadtests.tool_inputs import DISCOVERY_ROUTES, SNIPPETS
 
 PRINTED = dict(SNIPPETS)  # code -> what it prints
 

@@ -6,15 +6,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from mcpstack import DEFAULT_CONFIG_DIR, REPO_ROOT
+from mcpstack import REPO_ROOT
 from mcpstack.catalog import Catalog, CatalogError, environments, load_catalog
+from mcpstack.catalog.discovery import find_config_dir
 from mcpstack.generate import GENERATORS, redacted
+
+if TYPE_CHECKING:
+    from mcpstack.capacity.knee_report import KneeReport
 
 app = typer.Typer(
     help="Deploy, verify and capacity-test an Open WebUI + MCP tools platform from one catalog.",
@@ -26,7 +30,14 @@ app.add_typer(images_app, name="images")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped
 
-ConfigDir = Annotated[Path, typer.Option("--config", help="catalog directory", envvar="MCPSTACK_CONFIG")]
+ConfigDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="catalog directory (default: $MCPSTACK_CONFIG, else ./config when it holds catalog.yaml, "
+        "else the mcpstack checkout's config/)",
+    ),
+]
 EnvOption = Annotated[str, typer.Option("--env", "-e", help="environment overlay (config/environments/ENV.yaml)")]
 StackOption = Annotated[str | None, typer.Option("--stack", help="stack name (default: mcpstack-ENV)")]
 BaseOption = Annotated[
@@ -41,6 +52,13 @@ RealOption = Annotated[
     list[str] | None, typer.Option("--real", help="run this service itself, not its local stand-in (repeatable)")
 ]
 EXIT_INVALID = 2
+
+
+def _config_dir(option: Path | None) -> Path:
+    """The catalog directory this command reads (catalog/discovery.py), announced on stderr."""
+    choice = find_config_dir(option)
+    errors.print(str(choice), style="dim", markup=False, highlight=False)
+    return choice.path
 
 
 def _load(config: Path, env: str) -> Catalog:
@@ -70,9 +88,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def validate(
     env: Annotated[str | None, typer.Argument(help="environment to check (default: every environment)")] = None,
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Check the catalog and its environment overlays; exit 2 listing every problem."""
+    config = _config_dir(config)
     names = [env] if env else environments(config)
     if not names:
         raise _fail(f"no environments in {config / 'environments'}", EXIT_INVALID)
@@ -95,15 +114,19 @@ def validate(
 def generate(
     generator: Annotated[str, typer.Argument(help=f"one of: {', '.join(GENERATORS)}")],
     env: EnvOption = "dev",
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Print a config file generated from the catalog (secret values shown as <secret:NAME>)."""
-    catalog = _load(config, env)
+    catalog = _load(_config_dir(config), env)
     if generator not in GENERATORS:
         raise _fail(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})", EXIT_INVALID)
-    users = [n for n, s in catalog.services.items() if any(f.generator == generator for f in s.files)]
+    users = [
+        name
+        for name, service in catalog.services.items()
+        if any(f.generator == generator for f in service.files) or generator in service.generated_env.values()
+    ]
     if not users:
-        raise _fail(f"no service in {env} mounts {generator!r}")
+        raise _fail(f"no service in {env} mounts {generator!r} or takes it as environment")
     sys.stdout.write(GENERATORS[generator].render(catalog, users[0], redacted))
 
 
@@ -115,12 +138,13 @@ def images_build(
     service: Annotated[list[str] | None, typer.Option(help="only the images of these services")] = None,
     every: Annotated[bool, typer.Option("--all", help="every buildable image, not only what `up` runs")] = False,
     real: RealOption = None,
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Build the images the local stack runs (skips images whose inputs are unchanged)."""
     from mcpstack.local.docker_engine import DockerUnavailable, docker_client
     from mcpstack.local.images import ImageBuilder, ImageBuildError
 
+    config = _config_dir(config)
     catalog = _load(config, env) if every else _local(_load(config, env), real)
     try:
         builder = ImageBuilder(docker_client(), base=_base_mode(base), log=_info)
@@ -141,14 +165,14 @@ def up(
     base: BaseOption = "auto",
     timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be healthy")] = 90.0,
     real: RealOption = None,
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Start the stack on the local Docker engine and wait until every service is healthy."""
     from mcpstack.local.docker_engine import DockerUnavailable
     from mcpstack.local.images import ImageBuildError
     from mcpstack.local.stack import LocalStack, StackError
 
-    catalog = _load(config, env)
+    catalog = _load(_config_dir(config), env)
     try:
         _local(catalog, real)  # reject an unknown --real before anything starts
         local = LocalStack(catalog, name=stack, log=_info, real=real or ())
@@ -165,6 +189,7 @@ def down(
     env: EnvOption = "dev",
     stack: StackOption = None,
     volumes: Annotated[bool, typer.Option(help="also remove the stack's volumes (Prometheus data)")] = False,
+    config: ConfigDir = None,
 ) -> None:
     """Remove the stack's containers and network (and volumes with --volumes)."""
     from mcpstack.local.docker_engine import DockerUnavailable, docker_client
@@ -175,24 +200,25 @@ def down(
         client = docker_client()
     except DockerUnavailable as exc:
         raise _fail(str(exc)) from None
-    catalog = _load(DEFAULT_CONFIG_DIR, env)
+    catalog = _load(_config_dir(config), env)
     removed = LocalStack(catalog, name=name, client=client, log=_info).down(volumes=volumes)
     console.print(f"removed {len(removed)} object(s) of {name}" if removed else f"nothing of {name} was running")
 
 
 @app.command()
-def status(stack: StackOption = None) -> None:
+def status(stack: StackOption = None, config: ConfigDir = None) -> None:
     """Show the services of running stacks, their health and URLs."""
     from mcpstack.local.docker_engine import DockerUnavailable
     from mcpstack.local.stack import LocalStack, StackError, running_stacks
 
+    config = _config_dir(config)
     try:
         names = [stack] if stack else sorted(running_stacks())
         if not names:
             console.print("no mcpstack stack is running")
             return
         for name in names:
-            _print_status(name, LocalStack.attach(name, log=_info).status())
+            _print_status(name, LocalStack.attach(name, config_dir=config, log=_info).status())
     except (DockerUnavailable, StackError) as exc:
         raise _fail(str(exc)) from None
 
@@ -201,6 +227,7 @@ def status(stack: StackOption = None) -> None:
 def smoke(
     env: EnvOption = "dev",
     stack: StackOption = None,
+    config: ConfigDir = None,
 ) -> None:
     """Run the e2e smoke suite against a running local stack and print the results."""
     name = stack or f"mcpstack-{env}"
@@ -214,13 +241,14 @@ def smoke(
         "--stack",
         name,
         "-p",
-        "e2e.report",
+        "e2e.results_table",
         "-q",
         "--no-header",
         "-p",
         "no:cacheprovider",
     ]
-    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=os.environ.copy(), check=False).returncode)
+    environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
+    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
 
 
 dashboards_app = typer.Typer(help="The catalog's Grafana dashboards.", no_args_is_help=True)
@@ -235,7 +263,7 @@ def dashboards_snapshot(
     dashboard: Annotated[str, typer.Option(help="dashboard file under config/dashboards, without .json")] = "overview",
     minutes: Annotated[float, typer.Option(help="period to draw, ending now")] = 30,
     out: Annotated[Path, typer.Option(help="directory for the PNG files")] = REPO_ROOT / "reports" / "snapshots",
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Draw a dashboard's panels from the live Prometheus as PNG charts (no Grafana needed)."""
     import json
@@ -243,6 +271,7 @@ def dashboards_snapshot(
     from mcpstack.local.stack import LocalStack, StackError
     from mcpstack.observability.snapshot import SnapshotError, snapshot
 
+    config = _config_dir(config)
     path = config / "dashboards" / f"{dashboard}.json"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in (config / "dashboards").glob("*.json")))
@@ -263,6 +292,7 @@ def dashboards_snapshot(
 def e2e(
     target: Annotated[Path, typer.Option(help="YAML file describing a deployed stack (see e2e/target.py)")],
     select: Annotated[str, typer.Option("-m", help="pytest marker expression")] = "smoke or chat",
+    config: ConfigDir = None,
 ) -> None:
     """Run the e2e suites that need no local containers against a deployed stack (e.g. after `pulumi up`)."""
     if not target.is_file():
@@ -277,13 +307,14 @@ def e2e(
         "--target",
         str(target.resolve()),
         "-p",
-        "e2e.report",
+        "e2e.results_table",
         "-q",
         "--no-header",
         "-p",
         "no:cacheprovider",
     ]
-    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=os.environ.copy(), check=False).returncode)
+    environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
+    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
 
 
 StackArgument = Annotated[str, typer.Argument(help="Pulumi stack: dev or prod (stacks/Pulumi.STACK.yaml)")]
@@ -305,12 +336,12 @@ def _render_stack(stack: str, config: Path):
 def render(
     stack: StackArgument,
     out: Annotated[Path, typer.Option("--out", help="directory for manifests/, helm/ and index.yaml")],
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Write every Kubernetes object the Pulumi stack would create (Helm releases: chart and values), offline."""
     from infra.render import kinds, write
 
-    rendered = _render_stack(stack, config)
+    rendered = _render_stack(stack, _config_dir(config))
     write(rendered, out)
     table = Table(
         "kind", "count", title=f"stack {stack} ({rendered.settings.deployment}, catalog {rendered.catalog.environment})"
@@ -322,11 +353,11 @@ def render(
 
 
 @app.command()
-def policy(stack: StackArgument, config: ConfigDir = DEFAULT_CONFIG_DIR) -> None:
+def policy(stack: StackArgument, config: ConfigDir = None) -> None:
     """Check what the Pulumi stack would create: Kubernetes schema, hardening, production invariants; exit 1 on any."""
     from mcpstack.policy import RULES, check
 
-    rendered = _render_stack(stack, config)
+    rendered = _render_stack(stack, _config_dir(config))
     violations = check(rendered)
     for violation in violations:
         errors.print(str(violation), markup=False, highlight=False)
@@ -348,7 +379,7 @@ def bench_gateway(
     rounds: Annotated[int, typer.Option(help="interleaved rounds (medians are reported)")] = 2,
 ) -> None:
     """Stock mcpo vs the gateway vs direct MCP calls, at 1 and 100 connections (needs wrk)."""
-    from benchmarks.gateway import markdown, run_benchmark
+    from mcpstack.capacity.bench.gateway_overhead import markdown, run_benchmark
 
     result = run_benchmark(report, seconds=seconds, rounds=rounds, log=_info)
     console.print(markdown(result))
@@ -361,8 +392,8 @@ def bench_loadgen(
     seconds: Annotated[float, typer.Option(help="seconds per measurement")] = 15.0,
 ) -> None:
     """The load generator's ceiling: req/s one locust process drives against a trivial local endpoint."""
-    from mcpstack.loadtest.harness import measure_ceiling
-    from mcpstack.loadtest.runner import LoadTestError
+    from mcpstack.capacity.ceiling import measure_ceiling
+    from mcpstack.capacity.locust_run import LoadTestError
 
     try:
         result = measure_ceiling(report, seconds=seconds, log=_info)
@@ -371,17 +402,17 @@ def bench_loadgen(
     table = Table(
         "users", "req/s", "p50 ms", "p95 ms", "locust CPU %", "server CPU %", title="one locust process, closed loop"
     )
-    for run in result["runs"]:
+    for run in result.runs:
         table.add_row(
-            str(run["users"]),
-            f"{run['rps']:.0f}",
-            f"{run['p50_ms']:.1f}",
-            f"{run['p95_ms']:.1f}",
-            f"{run['cpu']:.0f}",
-            f"{run['server_cpu']:.0f}",
+            str(run.users),
+            f"{run.rps:.0f}",
+            f"{run.p50_ms:.1f}",
+            f"{run.p95_ms:.1f}",
+            f"{run.cpu:.0f}",
+            f"{run.server_cpu:.0f}",
         )
     console.print(table)
-    console.print(f"ceiling {result['ceiling']['rps']:.0f} req/s; report: {report / 'report.json'}")
+    console.print(f"ceiling {result.ceiling.rps:.0f} req/s; report: {report / 'report.json'}")
 
 
 LOADTEST_SCENARIOS = ("slo", "rate-limit", "stress")
@@ -405,17 +436,18 @@ def loadtest(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="report directory (default: reports/loadtest/SCENARIO)")] = None,
     key_env: Annotated[str, typer.Option(help="variable holding the API key for --target")] = "MCPSTACK_LOADTEST_KEY",
-    config: ConfigDir = DEFAULT_CONFIG_DIR,
+    config: ConfigDir = None,
 ) -> None:
     """Capacity test through the gateway with locust (docs/capacity.md); exit 1 when an SLO is missed.
 
     slo and rate-limit run against the running local stack (--stack, default mcpstack-ENV) or --target URL.
     stress without --stack/--target starts its own stack with the rate limits lifted, and removes it.
     """
-    from mcpstack.loadtest.gate import gate, seconds, think_range
-    from mcpstack.loadtest.report import print_summary
-    from mcpstack.loadtest.runner import LoadTestError, local_target, preflight, remote_target
-    from mcpstack.loadtest.stress import run_stress, stress_on_fresh_stack
+    from mcpstack.capacity.gate import gate
+    from mcpstack.capacity.gate_load import seconds, think_range
+    from mcpstack.capacity.knee import knee_on_fresh_stack, run_knee
+    from mcpstack.capacity.locust_run import LoadTestError, local_target, preflight, remote_target
+    from mcpstack.capacity.tables import print_summary
     from mcpstack.local.docker_engine import DockerUnavailable
     from mcpstack.local.stack import LocalStack, StackError
 
@@ -434,15 +466,17 @@ def loadtest(
     try:
         if scenario == "stress" and not (target or stack):
             _info("stress: starting a stack with the rate limits lifted (docs/capacity.md#finding-the-knee)")
-            _finish_stress(stress_on_fresh_stack(report_dir, log=_info), report_dir, wide)
+            _finish_stress(knee_on_fresh_stack(report_dir, log=_info), report_dir, wide)
             return
         if target:
-            chosen = remote_target(target, _load(config, env), key_env)
+            chosen = remote_target(target, _load(_config_dir(config), env), key_env)
         else:
-            chosen = local_target(LocalStack.attach(stack or f"mcpstack-{env}", config_dir=config, log=_info))
+            chosen = local_target(
+                LocalStack.attach(stack or f"mcpstack-{env}", config_dir=_config_dir(config), log=_info)
+            )
         preflight(chosen)
         if scenario == "stress":
-            _finish_stress(run_stress(chosen, report_dir, log=_info), report_dir, wide)
+            _finish_stress(run_knee(chosen, report_dir, log=_info), report_dir, wide)
             return
         result = gate(
             chosen,
@@ -457,23 +491,23 @@ def loadtest(
     except (DockerUnavailable, StackError, LoadTestError) as exc:
         raise _fail(str(exc)) from None
     print_summary(result, wide)
-    files = result["files"]
+    files = result.files
     wide.print(
         f"report: {report_dir / files['report']}, {report_dir / files['locust_html']}; plots: "
         f"{report_dir / files['timeline']}, {report_dir / files['histograms']}",
         highlight=False,
     )
-    if not result["passed"]:
+    if not result.passed:
         raise typer.Exit(1)
 
 
-def _finish_stress(result: dict, report_dir: Path, wide: Console) -> None:
+def _finish_stress(result: KneeReport, report_dir: Path, wide: Console) -> None:
     """Print the knee; exit 1 when not even the first step was within the objectives (there is no knee)."""
-    from mcpstack.loadtest.report import print_knee
+    from mcpstack.capacity.tables import print_knee
 
     print_knee(result, wide)
     wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
-    if result["knee"]["users"] is None:
+    if result.knee.users is None:
         raise typer.Exit(1)
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from mcpstack import DEFAULT_CONFIG_DIR
+from mcpstack.catalog import load_catalog
+from mcpstack.local.docker_engine import docker_client
+from mcpstack.local.images import ImageBuilder
 
 EditConfig = Callable[..., Path]
 
@@ -37,8 +40,4 @@ def edit_config(config_copy: Path) -> EditConfig:
 @pytest.fixture(scope="session")
 def built_images() -> None:
     """Every image of the dev catalog, built if missing or outdated (offline base when no registry)."""
-    from mcpstack.catalog import load_catalog
-    from mcpstack.local.docker_engine import docker_client
-    from mcpstack.local.images import ImageBuilder
-
     ImageBuilder(docker_client(), log=lambda _: None).ensure(load_catalog(DEFAULT_CONFIG_DIR, "dev"))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mcpstack.cli import app
+from mcpstack.generate import GENERATORS
 from tests.conftest import EditConfig
 
 runner = CliRunner()
@@ -53,6 +56,19 @@ def test_generate_never_prints_secret_values(edit_config: EditConfig, monkeypatc
     assert result.exit_code == 0
     assert "super-secret-value-123" not in result.stdout
     assert json.loads(result.stdout)["mcpServers"]["time"]["headers"] == {"X-Key": "<secret:gateway-key-e2e>"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("generator", sorted(GENERATORS))
+def test_every_generate_target_works_in_every_environment(generator: str, env: str) -> None:
+    """What README and --help list must work: files a service mounts and values it takes as environment."""
+    result = runner.invoke(app, ["generate", generator, "--env", env])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip(), f"{generator} ({env}) printed nothing"
+    if generator in ("gateway-config", "tool-server-connections"):
+        json.loads(result.stdout)
+    else:
+        assert isinstance(yaml.safe_load(result.stdout), dict)
 
 
 def test_generate_unknown_generator_exits_2() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.capacity.helpers import loadtest
+from e2e.capacity.loadtest_command import loadtest
 from mcpstack.local.stack import LocalStack
 
 pytestmark = pytest.mark.docker

@@ -1,4 +1,7 @@
-"""A small client for Open WebUI's HTTP API, as a user (or the harness) drives it."""
+"""A small client for Open WebUI's HTTP API, as a user (or the harness) drives it.
+
+`ask` chats the way the browser does, in Open WebUI's default (native) function calling (e2e/chat/native.py);
+`complete` in its legacy function calling, kept as an API test of that mode."""
 
 from __future__ import annotations
 
@@ -8,9 +11,12 @@ from typing import Any
 
 import httpx
 
+from e2e.chat.native import NewChatRequest, Turn
+
 # Open WebUI asks the LLM which tools to call and then calls them itself ("legacy" function calling);
-# native function calling hands the tool calls back to an API caller unexecuted.
-FUNCTION_CALLING = {"function_calling": "legacy"}
+# native function calling hands the tool calls back to an API caller unexecuted unless the request
+# carries a session and a chat (`ask`).
+LEGACY = {"function_calling": "legacy"}
 
 
 class OpenWebUIError(RuntimeError):
@@ -53,7 +59,18 @@ class OpenWebUI:
         return [tool["id"] for tool in self._check(self._http.get("/api/v1/tools/"))]
 
     def models(self) -> list[str]:
-        return [model["id"] for model in self._check(self._http.get("/api/models"))["data"]]
+        return [model["id"] for model in self.model_entries()]
+
+    def model_entries(self) -> list[dict[str, Any]]:
+        """/api/models as the browser reads it: id, display name, `info.meta` (description, default tools)."""
+        return self._check(self._http.get("/api/models"))["data"]
+
+    def default_tool_ids(self, model: str) -> list[str]:
+        """The tools a new chat with this model starts with, as the browser selects them: the model's
+        `info.meta.toolIds` that name a tool the user can see."""
+        entry = next(m for m in self.model_entries() if m["id"] == model)
+        visible = set(self.tool_ids())
+        return [i for i in ((entry.get("info") or {}).get("meta") or {}).get("toolIds") or [] if i in visible]
 
     def add_user(self, email: str, password: str, name: str = "E2E user") -> None:
         self._check(
@@ -68,10 +85,29 @@ class OpenWebUI:
             "model": model,
             "stream": False,
             "tool_ids": tool_ids,
-            "params": FUNCTION_CALLING,
+            "params": LEGACY,
             "messages": [{"role": "user", "content": message}],
         }
         return self._check(self._http.post("/api/chat/completions", json=body))
+
+    def ask(self, message: str, model: str, tool_ids: list[str] | None = None, wait: float = 60) -> Turn:
+        """One turn of a new chat in native function calling, as the browser sends it (default: the model's
+        default tools); returns the turn once Open WebUI has stored it as done."""
+        request = NewChatRequest.create(model, message, self.default_tool_ids(model) if tool_ids is None else tool_ids)
+        started = self._check(self._http.post("/api/chat/completions", json=request.body()))
+        chat_id = started.get("chat_id")
+        if not chat_id:
+            raise OpenWebUIError(f"no chat started: {started}")
+        deadline = time.monotonic() + wait
+        while True:
+            stored = self.chat(chat_id)["chat"]["history"]["messages"].get(request.reply_id) or {}
+            if stored.get("error"):
+                raise OpenWebUIError(f"chat {chat_id}: {stored['error']}")
+            if stored.get("done"):
+                return Turn(chat_id, stored)
+            if time.monotonic() > deadline:
+                raise OpenWebUIError(f"chat {chat_id}: no answer after {wait:.0f} s; so far: {stored}")
+            time.sleep(0.3)
 
     def save_chat(self, title: str, question: str, answer: str, model: str) -> str:
         user_id, reply_id = str(uuid.uuid4()), str(uuid.uuid4())

@@ -10,14 +10,25 @@ from typing import Any
 
 import docker
 import httpx
+import jwt
 import pytest
 
+from e2e.gateway import broken_upstream
 from mcpstack.local.containers import container_name
 from mcpstack.local.stack import LocalStack
 from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3
+# Edge limits (catalog `services.mcpo.gateway.limits`), small enough for the suites to reach quickly.
+EDGE = {
+    "max_body_bytes": 262_144,
+    "max_json_depth": 32,
+    "header_timeout_seconds": 2,
+    "body_timeout_seconds": 2,
+    "max_concurrent_requests_per_client": 32,
+    "concurrency_wait_seconds": 0.5,
+}
 # An MCP server that reports the X-Tenant-* headers its requests arrive with (runs in the time image,
 # which has the MCP SDK): proof that a tenant's upstream credential reaches the upstream.
 HEADER_ECHO = """
@@ -37,6 +48,7 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     gateway = catalog["services"]["mcpo"]["gateway"]
     gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
+    gateway["limits"] = dict(EDGE)
     gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
     gateway["routes"]["echo"] = {"service": "echo", "required": False}
     # no package installs: fuzzed `packages` lists must not send the sandbox to the package index
@@ -49,9 +61,19 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         "health": {"port": "http"},
         "mcp": {"transports": {"streamable-http": "/mcp"}},
     }
+    # a faulty upstream: replies that break the MCP transport (e2e/gateway/broken_upstream.py)
+    catalog["services"]["broken"] = {
+        "kind": "mcp-server",
+        "image": catalog["services"]["time"]["image"],
+        "command": ["python", "-c", broken_upstream.SCRIPT],
+        "ports": [{"name": "http", "port": broken_upstream.PORT}],
+        "health": {"port": "http"},
+        "mcp": {"transports": {"streamable-http": "/mcp"}},
+    }
+    gateway["routes"]["broken"] = {"service": "broken", "required": False}
     catalog["secrets"]["tenant-token-staff"] = {"description": "staff's token for the echo upstream", "generate": True}
     tenants = catalog["tenancy"]["tenants"]
-    tenants["platform"]["tools"].update({"time-sse": "*", "echo": "*"})
+    tenants["platform"]["tools"].update({"time-sse": "*", "echo": "*", "broken": "*"})
     tenants["staff"]["tools"]["echo"] = "*"
     tenants["staff"]["credentials"] = {"echo": {"X-Tenant-Token": "tenant-token-staff"}}
 
@@ -76,8 +98,28 @@ class Gateway:
     def key(self, client: str) -> str:
         return self.stack.secrets.value(self.clients[client].secret)
 
-    def headers(self, client: str = "e2e", **user: str) -> dict[str, str]:
+    def user_token(
+        self, user_id: str, email: str | None = None, role: str = "user", *, secret: str | None = None, **claims: Any
+    ) -> str:
+        """An end user's identity as Open WebUI signs it (FORWARD_USER_INFO_HEADER_JWT_SECRET, HS256)."""
+        now = int(time.time())
+        payload = {"sub": user_id, "email": email or "", "name": user_id, "role": role, "iss": "open-webui"}
+        payload |= {"iat": now, "exp": now + 300, **claims}
+        return jwt.encode(payload, secret or self.signing_key, algorithm="HS256")
+
+    @property
+    def signing_key(self) -> str:
+        name = self.stack.catalog.services["mcpo"].gateway.user_identity_secret
+        assert name, "the catalog names no secret for signed user identities"
+        return self.stack.secrets.value(name)
+
+    def headers(self, client: str = "e2e", *, signed: bool = True, **user: str) -> dict[str, str]:
+        """The client's key and, given user fields, the end user: signed as Open WebUI does, or as plain headers."""
         headers = {"Authorization": f"Bearer {self.key(client)}"}
+        if user and signed:
+            fields = dict(user)
+            headers["X-OpenWebUI-User-Jwt"] = self.user_token(fields.pop("user_id"), **fields)
+            return headers
         names = {"user_id": "X-OpenWebUI-User-Id", "email": "X-OpenWebUI-User-Email", "role": "X-OpenWebUI-User-Role"}
         headers.update({names[k]: v for k, v in user.items()})
         return headers
@@ -91,14 +133,15 @@ class Gateway:
         timeout: float = 30,
         raw: bytes | None = None,
         extra: dict[str, str] | None = None,
+        signed: bool = True,
         **user: str,
     ) -> httpx.Response:
-        headers = {**self.headers(client, **user), "Content-Type": "application/json", **(extra or {})}
+        headers = {**self.headers(client, signed=signed, **user), "Content-Type": "application/json", **(extra or {})}
         content = raw if raw is not None else httpx.Request("POST", "http://x", json=body).content
         return httpx.post(self.url + path, content=content, headers=headers, timeout=timeout)
 
-    def get(self, path: str, *, client: str | None = "e2e", **user: str) -> httpx.Response:
-        headers = self.headers(client, **user) if client else {}
+    def get(self, path: str, *, client: str | None = "e2e", signed: bool = True, **user: str) -> httpx.Response:
+        headers = self.headers(client, signed=signed, **user) if client else {}
         return httpx.get(self.url + path, headers=headers, timeout=30)
 
     def wait_until(self, check: Callable[[], bool], timeout: float = 30, what: str = "condition") -> float:

@@ -3,55 +3,14 @@ serving the other upstreams, answers 503/504 quickly, and reconnects without a r
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
 
-import httpx
 import pytest
 
 from e2e.gateway.conftest import TIME_LIMIT_SECONDS, Gateway, container, problem, wait_gateway_up
+from e2e.gateway.traffic import Traffic
 
 pytestmark = pytest.mark.docker
-
-
-class Traffic:
-    """Background callers of one route, recording (seconds since start, status, duration) per call."""
-
-    def __init__(self, gw: Gateway, path: str, body: dict, workers: int = 3) -> None:
-        self.gw, self.path, self.body = gw, path, body
-        self.results: list[tuple[float, int, float]] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
-        self.started = time.monotonic()
-
-    def _run(self) -> None:
-        with httpx.Client(headers={**self.gw.headers(), "Content-Type": "application/json"}, timeout=15) as http:
-            while not self._stop.is_set():
-                began = time.monotonic()
-                try:
-                    status = http.post(self.gw.url + self.path, json=self.body).status_code
-                except httpx.HTTPError:
-                    status = 0
-                self.results.append((began - self.started, status, time.monotonic() - began))
-                time.sleep(0.05)
-
-    def __enter__(self) -> Traffic:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=20)
-
-    def statuses(self, after: float = 0.0, before: float = float("inf")) -> dict[int, int]:
-        counts: dict[int, int] = defaultdict(int)
-        for at, status, _ in self.results:
-            if after <= at < before:
-                counts[status] += 1
-        return dict(counts)
 
 
 def test_upstream_killed_mid_load_fails_fast_and_recovers_without_a_gateway_restart(gw: Gateway) -> None:
@@ -92,12 +51,12 @@ def test_upstream_absent_at_start_up_becomes_available_when_it_starts(gw: Gatewa
         wait_gateway_up(gw)
 
         def ready_without_sandbox() -> bool:
-            ready = gw.get("/ready", client=None)
+            ready = gw.get("/ready")
             return ready.status_code == 200 and ready.json()["upstreams"]["sandbox"]["state"] == "down"
 
         # the sandbox route is optional: once the other upstreams are connected, the gateway is ready
         gw.wait_until(ready_without_sandbox, timeout=30, what="ready, with the sandbox reported down")
-        assert gw.get("/ready", client=None).json()["upstreams"]["time"]["state"] == "up"
+        assert gw.get("/ready").json()["upstreams"]["time"]["state"] == "up"
         refused = gw.post("/sandbox/execute_python", {"code": "print(1)"})
         problem(refused, 503, "upstream-unavailable")
         assert int(refused.headers["retry-after"]) >= 1
@@ -118,7 +77,7 @@ def test_required_upstream_absent_makes_the_gateway_unready_and_says_which(gw: G
         gateway.restart(timeout=5)
         wait_gateway_up(gw)
         gw.wait_until(lambda: gw.get("/ready", client=None).status_code == 503, timeout=30, what="not ready")
-        body = gw.get("/ready", client=None).json()
+        body = gw.get("/ready").json()
         assert body["status"] == "not ready"
         assert body["upstreams"]["time"]["state"] in ("connecting", "down")
         assert body["upstreams"]["time"]["required"] is True

@@ -47,32 +47,32 @@ def backend(gw: Gateway) -> str:
 
 
 def test_noisy_client_is_limited_while_others_are_served_until_the_global_limit(gw: Gateway) -> None:
-    assert [call(gw, "loadtest") for _ in range(PER_CLIENT)] == [200] * PER_CLIENT
-    refused = gw.post("/time/get_current_time", {"timezone": "UTC"}, client="loadtest")
+    assert [call(gw, "e2e") for _ in range(PER_CLIENT)] == [200] * PER_CLIENT
+    refused = gw.post("/time/get_current_time", {"timezone": "UTC"}, client="e2e")
     body = problem(refused, 429, "rate-limited")
     assert 1 <= int(refused.headers["retry-after"]) <= 60 // PER_CLIENT + 1
     assert "client rate limit" in body["detail"]
     assert backend(gw) == "redis"
-    others = [call(gw, "e2e") for _ in range(GLOBAL - PER_CLIENT)]
+    others = [call(gw, "loadtest") for _ in range(GLOBAL - PER_CLIENT)]
     assert others == [200] * (GLOBAL - PER_CLIENT)
-    problem(gw.post("/time/get_current_time", {"timezone": "UTC"}, client="e2e"), 429, "rate-limited")
+    problem(gw.post("/time/get_current_time", {"timezone": "UTC"}, client="loadtest"), 429, "rate-limited")
     text = gw.get("/metrics", client=None).text
-    assert 'gateway_rate_limited_total{client="loadtest",scope="client"} 1.0' in text
-    assert 'gateway_rate_limited_total{client="e2e",scope="global"} 1.0' in text
+    assert 'gateway_rate_limited_total{client="e2e",scope="client"} 1.0' in text
+    assert 'gateway_rate_limited_total{client="loadtest",scope="global"} 1.0' in text
 
 
 def test_limits_live_in_redis_and_survive_a_gateway_restart(gw: Gateway) -> None:
     container(gw.stack, "mcpo").restart(timeout=5)
     wait_gateway_up(gw)
     gw.wait_until(lambda: gw.get("/ready", client=None).status_code == 200, what="gateway ready")
-    assert call(gw, "loadtest") == 429  # an in-process bucket would have been reset by the restart
+    assert call(gw, "e2e") == 429  # an in-process bucket would have been reset by the restart
 
 
 def test_redis_outage_degrades_to_in_process_limits_without_failing_requests(gw: Gateway) -> None:
     redis = container(gw.stack, "redis")
     redis.stop(timeout=1)
     try:
-        fresh = {"client": "open-webui", "user_id": "fresh-user", "email": "fresh@example.com"}
+        fresh = {"client": "open-webui", "user_id": "fresh-user", "email": "fresh@example.com"}  # signed, staff
         statuses = [call(gw, **fresh) for _ in range(PER_CLIENT + 1)]
         assert statuses == [200] * PER_CLIENT + [429]  # served, and still limited (in process)
         assert backend(gw) == "memory-fallback"

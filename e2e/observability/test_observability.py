@@ -3,6 +3,7 @@ metric the dashboards and alert rules use is exported, and every dashboard query
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -10,13 +11,16 @@ import pytest
 
 from e2e.target import Target
 from mcpstack import DEFAULT_CONFIG_DIR
+from mcpstack.catalog import load_catalog
 from mcpstack.observability.promql import (
     BUILT_IN_METRICS,
     dashboard_queries,
     metric_names,
+    panels,
     recorded_names,
     rule_queries,
 )
+from mcpstack.observability.snapshot import panel_series, snapshot
 
 pytestmark = pytest.mark.docker
 SCRAPES_TO_WAIT = 3
@@ -94,17 +98,10 @@ def test_prometheus_loaded_the_rules_and_evaluates_them(traffic: None, prometheu
 
 
 def _catalog():
-    from mcpstack.catalog import load_catalog
-
     return load_catalog(DEFAULT_CONFIG_DIR, "dev")
 
 
 def test_snapshot_draws_every_overview_panel_with_real_traffic(traffic: None, target: Target, tmp_path) -> None:
-    import json
-
-    from mcpstack.observability.promql import panels
-    from mcpstack.observability.snapshot import panel_series, snapshot
-
     dashboard = json.loads((DEFAULT_CONFIG_DIR / "dashboards" / "overview.json").read_text())
     files = snapshot(target.prometheus_url, dashboard, tmp_path, minutes=10)
     assert len(files) == len(panels(dashboard)) + 1

@@ -22,11 +22,14 @@ from mcp.client import Client
 from mcpstack.local.containers import container_name
 from mcpstack.local.stack import LocalStack
 from mcpstack.local.variants import variant_stack
+from servers.common.tests.serving import scraped
 from servers.sandbox.tests.local_index import SCRIPT
 
 pytestmark = pytest.mark.docker
 INDEX_PORT = 8081
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
+PACKAGE_INODES = 1000  # files and directories a package install may create (mcpstack-many-files has 3000)
+CALLER_META_KEY = "io.mcpstack/caller"  # who the gateway says the call is for (docs/sandbox.md)
 
 
 def with_index(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
@@ -50,6 +53,10 @@ def with_index(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
             "SANDBOX_MAX_CONCURRENT_RUNS": 2,
             "SANDBOX_MAX_QUEUED_RUNS": 1,
             "SANDBOX_QUEUE_TIMEOUT_SECONDS": 3,
+            # one caller's share of the pool of 2: one run going and one waiting
+            "SANDBOX_MAX_RUNS_PER_CALLER": 1,
+            "SANDBOX_MAX_QUEUED_PER_CALLER": 1,
+            "SANDBOX_PACKAGE_INODES": PACKAGE_INODES,
         }
     )
     catalog["services"]["mcpo"]["gateway"]["rate_limits"].update(
@@ -71,20 +78,21 @@ class SandboxClient:
         self.base = stack.url("sandbox")
         self.container = docker.from_env().containers.get(container_name(stack.name, "sandbox"))
 
-    def call(self, code: str, **arguments: Any) -> dict[str, Any]:
-        """The run's result; a tool error becomes {"error": text}."""
+    def call(self, code: str, caller: str | None = None, **arguments: Any) -> dict[str, Any]:
+        """The run's result; a tool error becomes {"error": text}. `caller`: the caller the gateway would name."""
+        meta = {CALLER_META_KEY: {"client": "e2e", "tenant": "platform", "user": caller}} if caller else None
 
         async def call() -> dict[str, Any]:
             async with Client(self.base + "/mcp") as client:
-                result = await client.call_tool("execute_python", {"code": code, **arguments})
+                result = await client.call_tool("execute_python", {"code": code, **arguments}, meta=meta)
             if result.is_error:
                 return {"error": result.content[0].text}
             return dict(result.structured_content or {})
 
         return anyio.run(call)
 
-    def run(self, code: str, **arguments: Any) -> dict[str, Any]:
-        result = self.call(code, **arguments)
+    def run(self, code: str, caller: str | None = None, **arguments: Any) -> dict[str, Any]:
+        result = self.call(code, caller, **arguments)
         assert "error" not in result, result["error"]
         return result
 
@@ -94,8 +102,6 @@ class SandboxClient:
         return response.json()
 
     def metric(self, name: str, **labels: str) -> float | None:
-        from servers.common.tests.serving import scraped
-
         return scraped(self.base, name, **labels)
 
     def processes(self) -> list[str]:
@@ -104,8 +110,14 @@ class SandboxClient:
         return [row[-1] for row in top["Processes"]]
 
     def exec(self, *command: str) -> str:
-        _, output = self.container.exec_run(list(command), user="10001")
+        _, output = self.container.exec_run(list(command), user=self.container.attrs["Config"]["User"])
         return output.decode()
+
+    def memory_bytes(self) -> int:
+        """The container's memory use as its cgroup counts it (cgroup v1 or v2): tmpfs and kernel memory included."""
+        v1, v2 = "/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current"
+        text = self.exec("sh", "-c", f"cat {v1} 2>/dev/null || cat {v2}")
+        return int(text.split()[0])
 
     def still_healthy(self) -> None:
         """The server answers, reports itself healthy and still runs code; nothing of earlier runs is left."""

@@ -404,6 +404,16 @@ def test_typosquatted_and_blocklisted_packages(sandbox: SandboxClient, package: 
     assert sandbox.metric("sandbox_package_denials_total", reason=reason) == before + 1
 
 
+@pytest.mark.parametrize(
+    "package", ["python-sqlite", "ctx", "torchtriton", "ssh-decorator", "fastapi-toolkit", "requests-darwin-lite"]
+)
+def test_publicly_reported_malicious_names_are_denied(sandbox: SandboxClient, package: str) -> None:
+    """Issue 14, finding 8: these were accepted (and looked up on the index)."""
+    result = sandbox.run("print('never')", packages=[package])
+    assert result["stopped_reason"] == "denied_package", dump(result)
+    assert "(blocklisted)" in result["message"], dump(result)
+
+
 def test_a_blocklisted_dependency(sandbox: SandboxClient) -> None:
     result = sandbox.run("print('never')", packages=["mcpstack-wrapper"])
     assert result["stopped_reason"] == "denied_package"

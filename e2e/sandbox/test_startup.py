@@ -82,7 +82,14 @@ def test_refuses_to_start_without_its_required_layers(start: Start) -> None:
     assert wait_exit(container) == 3
     logs = container.logs().decode()
     assert "refusing to start: required isolation layer(s) missing:" in logs
-    for layer in ("user_namespace", "mount_namespace", "network_namespace", "pid_namespace", "ipc_namespace"):
+    for layer in (
+        "user_namespace",
+        "mount_namespace",
+        "network_namespace",
+        "pid_namespace",
+        "ipc_namespace",
+        "inode_limits",
+    ):
         assert layer in logs
     assert "bubblewrap cannot create namespaces here" in logs
     assert "Uvicorn running" not in logs

@@ -1,15 +1,19 @@
-"""What every component needs: the catalog, the stack settings, the namespace, and secret values."""
+"""What every component needs: the catalog, its services as deployed (mcpstack.deployment), the stack
+settings, the namespace, and secret values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pulumi
 
+from infra.manifests import runtime_class
 from infra.settings import StackSettings
 from mcpstack.catalog.models import Catalog
+from mcpstack.deployment import DeployedService, describe_services
 from mcpstack.generate import GENERATORS
 
 SecretValue = Callable[[str], pulumi.Output[str]]
@@ -26,27 +30,18 @@ class Deploy:
     def environment(self) -> str:
         return self.catalog.environment
 
+    @cached_property
+    def services(self) -> dict[str, DeployedService]:
+        """Every catalog service as deployed: what the manifests render."""
+        return describe_services(self.catalog)
+
     def runtime_class(self, service: str) -> str | None:
-        from infra.manifests import runtime_class
-
-        return runtime_class(self.catalog.services[service], self.settings.runtime_classes.get(service))
-
-
-def secrets_of_generator(catalog: Catalog, service: str, generator: str) -> list[str]:
-    """Catalog secrets a generator puts into its output for this service (it is asked for them)."""
-    asked: list[str] = []
-
-    def record(name: str) -> str:
-        asked.append(name)
-        return f"<secret:{name}>"
-
-    GENERATORS[generator].render(catalog, service, record)
-    return sorted(set(asked))
+        return runtime_class(self.services[service], self.settings.runtime_classes.get(service))
 
 
 def generated(deploy: Deploy, service: str, generator: str) -> pulumi.Output[str]:
     """A generator's output for a service, with secret values from config; secret if the generator is."""
-    needed = secrets_of_generator(deploy.catalog, service, generator)
+    needed = list(deploy.services[service].generated[generator].secrets)
     render = GENERATORS[generator].render
 
     def content(values: list[str]) -> str:
@@ -59,12 +54,11 @@ def generated(deploy: Deploy, service: str, generator: str) -> pulumi.Output[str
 
 def required_secrets(catalog: Catalog, services: list[str]) -> list[str]:
     """Every catalog secret the deployed services need: referenced directly or put into generated files."""
-    from infra.manifests import generators_used, secret_names
-
+    described = describe_services(catalog)
     needed: set[str] = set()
     for name in services:
-        service = catalog.services[name]
-        needed |= set(secret_names(service))
-        for generator in generators_used(service):
-            needed |= set(secrets_of_generator(catalog, name, generator))
+        service = described[name]
+        needed |= {ref.secret for ref in service.secrets}
+        for content in service.generated.values():
+            needed |= set(content.secrets)
     return sorted(needed)

@@ -28,8 +28,11 @@ class AppNamespace(pulumi.ComponentResource):
         environment: str,
         restricted: bool = True,
         deny_by_default: bool = True,
+        protect: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`protect`: `pulumi destroy`, or a changed name, must not delete the namespace (and with it
+        every claim in it); `pulumi state unprotect` first (docs/deploy.md)."""
         super().__init__("mcpstack:component:Namespace", name, None, opts)
         meta_labels = {
             "app.kubernetes.io/part-of": manifests.PART_OF,
@@ -37,7 +40,9 @@ class AppNamespace(pulumi.ComponentResource):
             **(POD_SECURITY if restricted else {}),
         }
         self.namespace = k8s.core.v1.Namespace(
-            name, metadata={"name": name, "labels": meta_labels}, opts=pulumi.ResourceOptions(parent=self)
+            name,
+            metadata={"name": name, "labels": meta_labels},
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.name = self.namespace.metadata.name
         self.default_deny: k8s.networking.v1.NetworkPolicy | None = None

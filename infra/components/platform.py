@@ -6,12 +6,13 @@
   budgets, spread), Open WebUI and Ollama from their official charts, monitoring from
   kube-prometheus-stack.
 
-Neither deploys `local_only` services: those are the local runtime's stand-ins.
+Both are a Platform: the namespace first, then the stack's own components, then the NetworkPolicies
+between them. Neither deploys `local_only` services: those are the local runtime's stand-ins.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 
@@ -19,8 +20,8 @@ from infra import charts, manifests
 from infra.components.context import Deploy, SecretValue, required_secrets
 from infra.components.network import AppNamespace, NetworkPolicies
 from infra.components.releases import Monitoring, OllamaRelease, OpenWebUIRelease
-from infra.components.workload import KIND_COMPONENTS, CatalogWorkload, Ollama, model_pull_name
-from infra.network import Topology, peer
+from infra.components.workload import KIND_COMPONENTS, Ollama, model_pull_name
+from infra.network import Topology, database_egress, peer
 from infra.settings import StackSettings
 from mcpstack.catalog.models import Catalog
 
@@ -42,11 +43,28 @@ def needed_secrets(catalog: Catalog, helm: bool) -> list[str]:
     return sorted(set(required_secrets(catalog, [s for s in deployed if s not in monitoring])) | direct)
 
 
-class DevPlatform(pulumi.ComponentResource):
-    """Compose-equivalent: every catalog service as its own Deployment + Service in one namespace."""
+def external_urls(catalog: Catalog, settings: StackSettings) -> dict[str, str]:
+    """What users open from outside the cluster: the exposed services behind the stack's Ingress
+    (helm, `ingressHost`; https with `ingressTlsSecret`). None in dev: port-forward."""
+    if not (settings.helm and settings.ingress_host):
+        return {}
+    scheme = "https" if settings.ingress_tls_secret else "http"
+    return {
+        name: f"{scheme}://{settings.ingress_host}/"
+        for name, service in catalog.services.items()
+        if service.kind == "open-webui" and not service.local_only
+    }
+
+
+class Platform(pulumi.ComponentResource):
+    """One stack's platform: its namespace (restricted, default deny), the components a subclass
+    builds in it (`build`), and the NetworkPolicies of the topology those components form."""
+
+    TYPE: ClassVar[str]
 
     namespace: pulumi.Output[str]
     urls: pulumi.Output[dict[str, str]]
+    external_urls: pulumi.Output[dict[str, str]]
 
     def __init__(
         self,
@@ -57,93 +75,85 @@ class DevPlatform(pulumi.ComponentResource):
         *,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mcpstack:component:DevPlatform", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.ns = AppNamespace(settings.namespace, environment=catalog.environment, opts=child)
+        super().__init__(self.TYPE, name, None, opts)
+        self.child = pulumi.ResourceOptions(parent=self)
+        self.ns = AppNamespace(
+            settings.namespace, environment=catalog.environment, protect=settings.protect, opts=self.child
+        )
+        self.workloads: dict[str, Any] = {}
         deploy = Deploy(catalog, settings, self.ns.name, secret)
+        topology, urls = self.build(deploy)
+        self.policies = NetworkPolicies("network", deploy, topology, opts=self.child)
+        self.namespace = self.ns.name
+        self.urls = pulumi.Output.all(**urls).apply(dict)
+        self.external_urls = pulumi.Output.from_input(external_urls(catalog, settings))
+        self.register_outputs({"namespace": self.namespace, "urls": self.urls, "external_urls": self.external_urls})
+
+    def build(self, deploy: Deploy) -> tuple[Topology, dict[str, Any]]:
+        """Create this stack's components (children of self, in self.workloads); return who talks to
+        whom among them and each service's URL."""
+        raise NotImplementedError
+
+
+class DevPlatform(Platform):
+    """Compose-equivalent: every catalog service as its own Deployment + Service in one namespace."""
+
+    TYPE: ClassVar[str] = "mcpstack:component:DevPlatform"
+
+    def build(self, deploy: Deploy) -> tuple[Topology, dict[str, Any]]:
+        catalog = deploy.catalog
         deployed = deployed_services(catalog)
-        self.workloads: dict[str, CatalogWorkload] = {
-            service: KIND_COMPONENTS[catalog.services[service].kind](service, deploy, opts=child)
-            for service in deployed
-        }
+        for service in deployed:
+            self.workloads[service] = KIND_COMPONENTS[catalog.services[service].kind](service, deploy, opts=self.child)
         scraper = next((s for s in deployed if catalog.services[s].kind == "prometheus"), None)
         topology = Topology(
             deployed=tuple(deployed),
             prometheus=peer(scraper) if scraper else None,
             scraper=scraper,
-            ingress_namespace=settings.ingress_namespace,
+            ingress_namespace=deploy.settings.ingress_namespace,
             extra_clients=tuple(
                 (model_pull_name(s), s) for s, workload in self.workloads.items() if isinstance(workload, Ollama)
             ),
         )
-        self.policies = NetworkPolicies("network", deploy, topology, opts=child)
-        self.namespace = self.ns.name
-        self.urls = _urls({s: w.url for s, w in self.workloads.items()})
-        self.register_outputs({"namespace": self.namespace, "urls": self.urls})
+        return topology, {s: w.url for s, w in self.workloads.items()}
 
 
-class ProdPlatform(pulumi.ComponentResource):
+class ProdPlatform(Platform):
     """Production: HA services, Open WebUI and Ollama charts, kube-prometheus-stack."""
 
-    namespace: pulumi.Output[str]
-    urls: pulumi.Output[dict[str, str]]
+    TYPE: ClassVar[str] = "mcpstack:component:ProdPlatform"
 
-    def __init__(
-        self,
-        name: str,
-        catalog: Catalog,
-        settings: StackSettings,
-        secret: SecretValue,
-        *,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("mcpstack:component:ProdPlatform", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.ns = AppNamespace(settings.namespace, environment=catalog.environment, opts=child)
-        deploy = Deploy(catalog, settings, self.ns.name, secret)
+    def build(self, deploy: Deploy) -> tuple[Topology, dict[str, Any]]:
+        catalog, settings = deploy.catalog, deploy.settings
         in_namespace = [s for s in deployed_services(catalog) if catalog.services[s].kind not in MONITORING_KINDS]
-        self.workloads: dict[str, Any] = {}
         for service in in_namespace:
             kind = catalog.services[service].kind
             if kind == "open-webui":
-                self.workloads[service] = OpenWebUIRelease(service, deploy, opts=child)
+                self.workloads[service] = OpenWebUIRelease(service, deploy, opts=self.child)
             elif kind == "llm":
-                self.workloads[service] = OllamaRelease(service, deploy, opts=child)
+                self.workloads[service] = OllamaRelease(service, deploy, opts=self.child)
             else:
                 self.workloads[service] = KIND_COMPONENTS[kind](
                     service,
                     deploy,
                     highly_available=manifests.is_our_service(catalog.services[service]),
-                    opts=child,
+                    opts=self.child,
                 )
-        self.monitoring = Monitoring("monitoring", deploy, monitored=in_namespace, opts=child)
+        self.monitoring = Monitoring("monitoring", deploy, monitored=in_namespace, opts=self.child)
         prometheus_peer = {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": settings.monitoring_namespace}},
             "podSelector": {"matchLabels": dict(charts.PROMETHEUS_POD_LABELS)},
         }
-        database = [
-            {
-                "to": [{"ipBlock": {"cidr": settings.database_cidr}}],
-                "ports": [{"protocol": "TCP", "port": settings.database_port}],
-            }
-        ]
+        database = database_egress(settings.database_cidr, settings.database_port)
         topology = Topology(
             deployed=tuple(in_namespace),
             prometheus=prometheus_peer,
             ingress_namespace=settings.ingress_namespace,
             extra_egress={s: database for s in in_namespace if catalog.services[s].kind == "open-webui"},
         )
-        self.policies = NetworkPolicies("network", deploy, topology, opts=child)
-        self.namespace = self.ns.name
-        self.urls = _urls(
-            {
-                s: pulumi.Output.from_input(f"http://{s}:{catalog.services[s].ports[0].port}")
-                for s in in_namespace
-                if catalog.services[s].ports
-            }
-        )
-        self.register_outputs({"namespace": self.namespace, "urls": self.urls})
-
-
-def _urls(urls: dict[str, Any]) -> pulumi.Output[dict[str, str]]:
-    return pulumi.Output.all(**urls).apply(dict)
+        urls = {
+            s: pulumi.Output.from_input(f"http://{s}:{catalog.services[s].ports[0].port}")
+            for s in in_namespace
+            if catalog.services[s].ports
+        }
+        return topology, urls

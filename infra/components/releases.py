@@ -17,6 +17,7 @@ from infra import charts, manifests
 from infra.components.context import Deploy
 from infra.components.network import AppNamespace
 from infra.components.workload import ServiceObjects, dashboard_files, resource_args
+from infra.network import database_egress, helper_policy
 from mcpstack.catalog.models import GrafanaService, PrometheusService
 
 Obj = dict[str, Any]
@@ -42,18 +43,51 @@ def release(
     )
 
 
+def keep_secrets(secret_names: set[str]) -> pulumi.ResourceTransformation:
+    """Children Secrets named so are kept in the cluster when Pulumi deletes them (destroy, or a
+    rotation's replacement): `retain_on_delete`."""
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ == "kubernetes:core/v1:Secret" and args.name in secret_names:
+            return pulumi.ResourceTransformationResult(
+                args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
+            )
+        return None
+
+    return transformation
+
+
 class OpenWebUIRelease(pulumi.ComponentResource):
     """Open WebUI from its official chart: several replicas on one PostgreSQL (pgvector), Redis for
-    websockets, one signing key, a shared ReadWriteMany volume, tool servers from a Secret."""
+    websockets, one signing key, a shared ReadWriteMany volume, tool servers from a Secret.
+
+    First install and upgrades: a Job runs the database migrations once (its own NetworkPolicy first:
+    DNS and the database); the release waits for it, and the replicas start with migrations off.
+    With `protect`, the data claim is protected and the Secret holding DATABASE_URL is retained."""
 
     release_name: pulumi.Output[str]
 
     def __init__(self, name: str, deploy: Deploy, *, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mcpstack:component:OpenWebUIRelease", name, None, opts)
         settings = deploy.settings
+        if settings.protect:
+            keep = pulumi.ResourceOptions(transformations=[keep_secrets({f"{name}-secrets"})])
+            opts = pulumi.ResourceOptions.merge(opts, keep)
+        super().__init__("mcpstack:component:OpenWebUIRelease", name, None, opts)
+        catalog = deploy.catalog
+        child = pulumi.ResourceOptions(parent=self)
         self.objects = ServiceObjects(self, deploy, name)
+        claim_body = charts.open_webui_data_claim(
+            catalog, name, namespace=deploy.namespace, storage_class=settings.shared_storage_class
+        )
+        self.data_claim = None
+        if claim_body is not None:
+            self.data_claim = k8s.core.v1.PersistentVolumeClaim(
+                claim_body["metadata"]["name"],
+                **resource_args(claim_body),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, retain_on_delete=settings.protect),
+            )
         values = charts.open_webui_values(
-            deploy.catalog,
+            catalog,
             name,
             registry=settings.image_registry,
             sources=self.objects.sources,
@@ -62,10 +96,47 @@ class OpenWebUIRelease(pulumi.ComponentResource):
             ingress_class=settings.ingress_class,
             ingress_tls_secret=settings.ingress_tls_secret,
             runtime_class=deploy.runtime_class(name),
+            data_claim=claim_body["metadata"]["name"] if claim_body else "",
         )
         needed = [o for o in (self.objects.secret, self.objects.generated, self.objects.config) if o is not None]
+        job = charts.migrations_name(name)
+        self.migrations_policy = k8s.networking.v1.NetworkPolicy(
+            f"netpol-{job}",
+            **resource_args(
+                helper_policy(
+                    job,
+                    deploy.namespace,
+                    deploy.environment,
+                    database_egress(settings.database_cidr, settings.database_port),
+                )
+            ),
+            opts=child,
+        )
+        self.migrations = k8s.batch.v1.Job(
+            job,
+            **resource_args(
+                charts.open_webui_migrations(
+                    catalog,
+                    name,
+                    registry=settings.image_registry,
+                    sources=self.objects.sources,
+                    namespace=deploy.namespace,
+                    runtime_class=deploy.runtime_class(name),
+                )
+            ),
+            # a new image (or environment) is a new Job: the migrations run again before the upgrade
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*needed, self.migrations_policy], replace_on_changes=["spec"]
+            ),
+        )
+        claims = [self.data_claim] if self.data_claim is not None else []
         self.release = release(
-            name, charts.OPEN_WEBUI, namespace=deploy.namespace, values=values, parent=self, depends_on=needed
+            name,
+            charts.OPEN_WEBUI,
+            namespace=deploy.namespace,
+            values=values,
+            parent=self,
+            depends_on=[*needed, *claims, self.migrations],
         )
         self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
             name,
@@ -77,7 +148,7 @@ class OpenWebUIRelease(pulumi.ComponentResource):
                     pod_labels=charts.open_webui_pod_selector(),
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
         self.release_name = self.release.name
         self.register_outputs({"release_name": self.release_name})

@@ -1,4 +1,4 @@
-"""A catalog service as Kubernetes objects: one ComponentResource per service kind.
+"""A deployed service (mcpstack.deployment) as Kubernetes objects: one ComponentResource per service kind.
 
 Each creates, as its children: a Deployment and a Service named after the catalog service, the
 Secret holding the catalog secrets it uses, a Secret / ConfigMap with its generated files and env,
@@ -19,7 +19,6 @@ import pulumi_kubernetes as k8s
 from infra import manifests
 from infra.components.context import Deploy, generated
 from mcpstack.catalog.models import GrafanaService, LlmService
-from mcpstack.generate import GENERATORS
 
 Obj = dict[str, Any]
 
@@ -31,10 +30,10 @@ class ServiceObjects:
     """The Secret / ConfigMap a service's pod reads; shared by plain workloads and Helm releases."""
 
     def __init__(self, parent: pulumi.Resource, deploy: Deploy, name: str, namespace: Any | None = None) -> None:
-        service = deploy.catalog.services[name]
+        service = deploy.services[name]
         namespace = namespace if namespace is not None else deploy.namespace
         opts = pulumi.ResourceOptions(parent=parent)
-        meta: Obj = {"namespace": namespace, "labels": manifests.labels(name, deploy.environment)}
+        meta: Obj = {"namespace": namespace, "labels": manifests.service_labels(service)}
         self.secret: k8s.core.v1.Secret | None = None
         self.generated: k8s.core.v1.Secret | None = None
         self.config: k8s.core.v1.ConfigMap | None = None
@@ -48,8 +47,8 @@ class ServiceObjects:
                 opts=opts,
             )
         used = manifests.generators_used(service)
-        secret_generators = [g for g in used if GENERATORS[g].secret]
-        plain_generators = [g for g in used if not GENERATORS[g].secret]
+        secret_generators = [g for g in used if service.generated[g].secret]
+        plain_generators = [g for g in used if not service.generated[g].secret]
         if secret_generators:
             self.generated = k8s.core.v1.Secret(
                 f"{name}-generated",
@@ -94,8 +93,7 @@ class CatalogWorkload(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         self.name = name
         self.deploy = deploy
-        catalog = deploy.catalog
-        service = catalog.services[name]
+        service = deploy.services[name]
         child = pulumi.ResourceOptions(parent=self)
         self.objects = ServiceObjects(self, deploy, name)
         self.claims = [
@@ -103,20 +101,16 @@ class CatalogWorkload(pulumi.ComponentResource):
                 manifests.claim_name(name, volume.name),
                 **resource_args(
                     manifests.claim(
-                        catalog,
-                        name,
-                        volume.name,
-                        namespace=deploy.namespace,
-                        storage_class=deploy.settings.storage_class,
+                        service, volume, namespace=deploy.namespace, storage_class=deploy.settings.storage_class
                     )
                 ),
                 opts=child,
             )
             for volume in service.volumes
+            if volume.persistent
         ]
         body = manifests.deployment(
-            catalog,
-            name,
+            service,
             namespace=deploy.namespace,
             registry=deploy.settings.image_registry,
             sources=self.objects.sources,
@@ -133,7 +127,7 @@ class CatalogWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(deployment_opts, pulumi.ResourceOptions(depends_on=self.claims)),
         )
         self.service = k8s.core.v1.Service(
-            name, **resource_args(manifests.service_object(catalog, name, namespace=deploy.namespace)), opts=child
+            name, **resource_args(manifests.service_object(service, namespace=deploy.namespace)), opts=child
         )
         self.autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler | None = None
         self.disruption_budget: k8s.policy.v1.PodDisruptionBudget | None = None
@@ -142,8 +136,7 @@ class CatalogWorkload(pulumi.ComponentResource):
                 name,
                 **resource_args(
                     manifests.autoscaler(
-                        catalog,
-                        name,
+                        service,
                         namespace=deploy.namespace,
                         max_replicas=deploy.settings.max_replicas,
                         cpu_percent=deploy.settings.target_cpu_percent,
@@ -232,12 +225,13 @@ def model_pull_job(deploy: Deploy, name: str) -> Obj:
     """`ollama pull MODEL` for every catalog model, against the running server (OLLAMA_HOST)."""
     service = deploy.catalog.services[name]
     assert isinstance(service, LlmService)
+    deployed = deploy.services[name]
     port = service.ports[0].port
-    security = manifests.container_security(service)
+    security = manifests.container_security(deployed)
     containers = [
         {
             "name": f"pull-{index}",
-            "image": manifests.image_ref(service, deploy.settings.image_registry),
+            "image": manifests.image_ref(deployed, deploy.settings.image_registry),
             "imagePullPolicy": "IfNotPresent",
             "command": [(service.command or ["ollama"])[0], "pull", model],
             "env": [{"name": "OLLAMA_HOST", "value": f"http://{name}:{port}"}, {"name": "HOME", "value": "/tmp"}],  # noqa: S108 - a private emptyDir
@@ -261,7 +255,7 @@ def model_pull_job(deploy: Deploy, name: str) -> Obj:
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
-                    "securityContext": manifests.pod_security(service),
+                    "securityContext": manifests.pod_security(deployed),
                     "containers": containers,
                     "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": manifests.TMPFS_SIZE}}],
                 },
@@ -282,7 +276,7 @@ class Grafana(CatalogWorkload):
         if not service.grafana.dashboards:
             return
         files = dashboard_files(self.deploy.settings.config_dir, service.grafana.dashboards)
-        meta = {"namespace": self.deploy.namespace, "labels": manifests.labels(self.name, self.deploy.environment)}
+        meta = {"namespace": self.deploy.namespace, "labels": manifests.service_labels(self.deploy.services[self.name])}
         self.dashboards = k8s.core.v1.ConfigMap(
             f"{self.name}-dashboards",
             metadata=meta,

@@ -1,5 +1,6 @@
-"""Cross-reference checks that the type model alone cannot express: references between services,
-secrets and generators, port clashes, and dependency cycles."""
+"""Cross-reference checks that the type model alone cannot express: references between services (every field
+typed as a service reference, catalog/references.py), secrets and generators, port clashes, and dependency
+cycles."""
 
 from __future__ import annotations
 
@@ -7,31 +8,45 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 
 from mcpstack.catalog.errors import Problem
+from mcpstack.catalog.graph import dependency_graph
 from mcpstack.catalog.models import (
+    GENERATOR_NAMES,
     Catalog,
     GatewayService,
-    GrafanaService,
-    LlmService,
     McpServerService,
     OpenWebUIService,
-    PrometheusService,
-    RedisService,
     ServiceBase,
 )
 from mcpstack.catalog.paths import KeyPath, SourceMap, format_path
+from mcpstack.catalog.references import references
 
 
-def check_catalog(catalog: Catalog, source_map: SourceMap, generators: Collection[str]) -> list[Problem]:
-    found: list[tuple[KeyPath, str]] = []
+def check_catalog(catalog: Catalog, source_map: SourceMap) -> list[Problem]:
+    found: list[tuple[KeyPath, str]] = list(_check_service_references(catalog))
     for name, service in catalog.services.items():
-        found += _check_service(catalog, name, service, generators)
+        found += _check_service(catalog, name, service, GENERATOR_NAMES)
     found += _check_tenancy(catalog)
     found += _check_publish(catalog)
     found += _check_local_runtime(catalog)
-    found += _check_kubernetes(catalog)
     found += _check_cycles(catalog)
     found += _check_slos(catalog)
     return [Problem(format_path(path), message, source_map.value_at(path)) for path, message in found]
+
+
+def _check_service_references(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
+    """Every field typed as a service reference names a service, of the kind the field asks for."""
+    for ref in references(catalog):
+        kind = ref.marker.kind
+        target = catalog.services.get(ref.service)
+        if target is None:
+            known = [n for n, s in catalog.services.items() if kind is None or s.kind == kind]
+            yield ref.path, _missing("service", ref.service, known)
+        elif kind is not None and target.kind != kind:
+            yield ref.path, f"service {ref.service!r} is a {target.kind}, not {_a(kind)}"
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiolm" else f"a {kind}"  # an llm, an mcp-server, an open-webui
 
 
 def _check_service(
@@ -74,8 +89,6 @@ def _check_references(
     for index, dependency in enumerate(service.depends_on):
         if dependency == name:
             yield (*base, "depends_on", index), "a service cannot depend on itself"
-        elif dependency not in catalog.services:
-            yield (*base, "depends_on", index), _missing("service", dependency, catalog.services)
     for index, ref in enumerate(service.secrets):
         if ref.secret not in catalog.secrets:
             yield (*base, "secrets", index, "secret"), _missing("secret", ref.secret, catalog.secrets)
@@ -93,14 +106,8 @@ def _check_references(
 def _check_routes(catalog: Catalog, name: str, gateway: GatewayService) -> Iterator[tuple[KeyPath, str]]:
     for route_name, route in gateway.gateway.routes.items():
         path: KeyPath = ("services", name, "gateway", "routes", route_name)
-        if route.service is None:
-            continue
-        target = catalog.services.get(route.service)
-        if target is None:
-            yield (*path, "service"), _missing("service", route.service, catalog.mcp_servers())
-        elif not isinstance(target, McpServerService):
-            yield (*path, "service"), f"service {route.service!r} is a {target.kind}, not an mcp-server"
-        elif route.transport and route.transport not in target.mcp.transports:
+        target = catalog.services.get(route.service or "")
+        if isinstance(target, McpServerService) and route.transport and route.transport not in target.mcp.transports:
             yield (
                 (*path, "transport"),
                 (
@@ -129,7 +136,7 @@ def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService
                     _missing("secret", value.secret, catalog.secrets),
                 )
     redis = gateway.gateway.rate_limits.redis
-    if redis and (redis not in catalog.services or not catalog.services[redis].ports):
+    if redis and redis in catalog.services and not catalog.services[redis].ports:
         yield (*path, "rate_limits", "redis"), _missing("service", redis, catalog.services)
 
 
@@ -159,18 +166,8 @@ def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
 
 def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) -> Iterator[tuple[KeyPath, str]]:
     base: KeyPath = ("services", name)
-
-    def expect(path: KeyPath, target: str, kind: type[ServiceBase], what: str) -> Iterator[tuple[KeyPath, str]]:
-        found = catalog.services.get(target)
-        if found is None:
-            yield path, _missing("service", target, [n for n, s in catalog.services.items() if isinstance(s, kind)])
-        elif not isinstance(found, kind):
-            yield path, f"service {target!r} is a {found.kind}, not {what}"
-
     if isinstance(service, OpenWebUIService):
         settings = service.open_webui
-        yield from expect((*base, "open_webui", "llm"), settings.llm, LlmService, "an llm")
-        yield from expect((*base, "open_webui", "gateway"), settings.gateway, GatewayService, "a gateway")
         gateway = catalog.services.get(settings.gateway)
         if isinstance(gateway, GatewayService):
             if settings.gateway_client not in gateway.gateway.clients:
@@ -181,13 +178,7 @@ def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) ->
             for index, route in enumerate(settings.routes or []):
                 if route not in gateway.gateway.routes:
                     yield (*base, "open_webui", "routes", index), _missing("route", route, gateway.gateway.routes)
-        if settings.redis:
-            yield from expect((*base, "open_webui", "redis"), settings.redis, RedisService, "a redis")
         yield from _check_open_webui_replicas(name, service)
-    if isinstance(service, GrafanaService):
-        yield from expect(
-            (*base, "grafana", "datasource"), service.grafana.datasource, PrometheusService, "a prometheus"
-        )
     if not service.local_only:
         for needed in sorted(dependency_graph(catalog)[name]):
             if catalog.services[needed].local_only:
@@ -208,22 +199,13 @@ def _check_open_webui_replicas(name: str, service: OpenWebUIService) -> Iterator
         yield (*base, "secrets"), f"{service.replicas} replicas need WEBUI_SECRET_KEY from a secret"
 
 
-def _check_kubernetes(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
-    for key in ("internet_egress", "exposed"):
-        for index, service in enumerate(getattr(catalog.kubernetes, key)):
-            if service not in catalog.services:
-                yield ("kubernetes", key, index), _missing("service", service, catalog.services)
-
-
 def _check_local_runtime(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
     local = catalog.local
     for real, stand_in in local.substitutes.items():
         path: KeyPath = ("local", "substitutes", real)
-        if real not in catalog.services:
-            yield path, _missing("service", real, catalog.services)
-        elif stand_in not in catalog.services:
-            yield path, _missing("service", stand_in, catalog.services)
-        elif not catalog.services[stand_in].local_only:
+        if real not in catalog.services or stand_in not in catalog.services:
+            continue  # an unknown service: _check_service_references reports it
+        if not catalog.services[stand_in].local_only:
             yield path, f"substitute {stand_in!r} must be marked local_only"
         elif catalog.services[stand_in].kind != catalog.services[real].kind:
             yield (
@@ -233,9 +215,6 @@ def _check_local_runtime(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
                     f"{real!r} a {catalog.services[real].kind}"
                 ),
             )
-    for index, skipped in enumerate(local.skip):
-        if skipped not in catalog.services:
-            yield ("local", "skip", index), _missing("service", skipped, catalog.services)
 
 
 def _check_substitute_transports(catalog: Catalog, real: str, stand_in: str) -> Iterator[tuple[KeyPath, str]]:
@@ -266,8 +245,7 @@ def _check_publish(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
         service_name, _, port_name = key.partition(".")
         service = catalog.services.get(service_name)
         if service is None:
-            yield path, _missing("service", service_name, catalog.services)
-            continue
+            continue  # _check_service_references reports it
         if port_name and service.port(port_name) is None:
             yield path, _missing(f"port of service {service_name!r}", port_name, [p.name for p in service.ports])
         elif not service.ports:
@@ -300,25 +278,6 @@ def _check_cycles(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
     for service in sorted(graph):
         if service not in state:
             yield from visit(service, [service])
-
-
-def dependency_graph(catalog: Catalog) -> dict[str, set[str]]:
-    """Service -> services it needs running first: explicit depends_on plus gateway routes."""
-    graph: dict[str, set[str]] = {}
-    for name, service in catalog.services.items():
-        needs = set(service.depends_on)
-        if isinstance(service, GatewayService):
-            needs |= {r.service for r in service.gateway.routes.values() if r.service}
-            if service.gateway.rate_limits.redis:
-                needs.add(service.gateway.rate_limits.redis)
-        if isinstance(service, OpenWebUIService):
-            needs |= {service.open_webui.llm, service.open_webui.gateway}
-            if service.open_webui.redis:
-                needs.add(service.open_webui.redis)
-        if isinstance(service, GrafanaService):
-            needs.add(service.grafana.datasource)
-        graph[name] = {n for n in needs if n in catalog.services}
-    return graph
 
 
 def _check_slos(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:

@@ -24,8 +24,6 @@ def environments(config_dir: Path) -> list[str]:
 
 def load_catalog(config_dir: Path, environment: str) -> Catalog:
     """Load and fully validate the catalog for one environment; raise CatalogError listing every problem."""
-    from mcpstack.generate import GENERATORS  # generators import the models; avoid an import cycle
-
     known = environments(config_dir)
     if environment not in known:
         raise CatalogError(
@@ -51,7 +49,7 @@ def load_catalog(config_dir: Path, environment: str) -> Catalog:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         raise CatalogError(problems + problems_from_validation_error(exc, data, source_map)) from None
-    problems += check_catalog(catalog, source_map, GENERATORS)
+    problems += check_catalog(catalog, source_map)
     if problems:
         raise CatalogError(problems)
     return catalog

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from mcpstack.catalog.references import ServiceReference
+
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -24,6 +26,9 @@ AbsolutePath = Annotated[str, StringConstraints(pattern=r"^/[^\s]*$")]
 CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]+(ms|s|m|h|d)$")]
+# The name of another catalog service (any kind). Typing a field so is what makes it a reference: validated,
+# followed by the dependency graph and renamed for local stand-ins (catalog/references.py).
+ServiceName = Annotated[Name, ServiceReference()]
 
 
 def _inside_repository(path: str) -> str:
@@ -127,6 +132,16 @@ class SecretRef(Model):
         return self
 
 
+# The config generators a catalog may name (files[].generator, generated_env); mcpstack.generate implements each.
+GENERATOR_NAMES = (
+    "gateway-config",
+    "prometheus-config",
+    "prometheus-rules",
+    "tool-server-connections",
+    "grafana-datasources",
+)
+
+
 class GeneratedFile(Model):
     """A file the catalog generates (e.g. mcpo's config) mounted into the container."""
 
@@ -199,12 +214,15 @@ HeaderValue = Annotated[SecretHeader, BeforeValidator(_secret_header)]
 class GatewayRoute(Model):
     """One mcpo route (/NAME): a catalog MCP server reached over HTTP, or a stdio child process."""
 
-    service: Name | None = None
+    service: Annotated[Name, ServiceReference("mcp-server")] | None = None
     transport: HttpTransport | None = Field(
         default=None, description="transport to the service; default: its first listed transport"
     )
     stdio: StdioServer | None = None
     required: bool = Field(default=True, description="the gateway is ready only while this upstream is connected")
+    offer_to_users: bool = Field(
+        default=True, description="Open WebUI offers its tools to people; false for a route only tests call"
+    )
     headers: dict[str, HeaderValue] = Field(
         default_factory=dict,
         description="upstream request headers from secrets: header -> secret (or {secret, prefix})",
@@ -228,15 +246,48 @@ class GatewayClient(Model):
     )
     forwards_user_identity: bool = Field(
         default=False,
-        description="trust the user headers this client sends (Open WebUI) to identify the end user",
+        description="its requests carry end users: the user Open WebUI signed (X-OpenWebUI-User-Jwt) chooses the "
+        "tenant; a plain X-OpenWebUI-User-Id only gets a rate-limit bucket inside this client's share",
+    )
+    environments: list[Name] | None = Field(
+        default=None,
+        description="environments whose gateway accepts this key; none: every one (test keys: only where asked)",
     )
 
 
 class RateLimits(Model):
-    per_client_per_minute: int = Field(default=100, ge=1)
+    per_client_per_minute: int = Field(default=100, ge=1, description="a client's bucket; each end user's bucket")
     global_per_minute: int = Field(default=1000, ge=1)
-    redis: Name | None = Field(
+    forwarding_client_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="share of global_per_minute for a client that forwards users (all its users' buckets inside)",
+    )
+    redis: ServiceName | None = Field(
         default=None, description="a catalog service running Redis, shared by all gateway replicas"
+    )
+
+
+class GatewayLimits(Model):
+    """Edge limits: what a request may take of the gateway before it reaches mcpo (docs/gateway.md)."""
+
+    max_body_bytes: int = Field(default=262_144, ge=1024, description="larger request bodies: 413")
+    max_json_depth: int = Field(default=32, ge=2, le=500, description="deeper nested JSON bodies: 400")
+    header_timeout_seconds: float = Field(default=10.0, gt=0, description="request headers not complete: 408, closed")
+    body_timeout_seconds: float = Field(default=10.0, gt=0, description="request body not complete: 408")
+    max_concurrent_requests_per_client: int = Field(default=32, ge=1, description="requests of one key at once")
+    concurrency_wait_seconds: float = Field(
+        default=2.0, ge=0, description="how long a request beyond that waits for a slot before 429"
+    )
+
+
+class PublicDetails(Model):
+    """Details the gateway's status endpoints give a caller without a key (status codes are always public)."""
+
+    ready: bool = Field(default=False, description="/ready lists each upstream's state and last error")
+    metrics: bool = Field(
+        default=True, description="/metrics (client and tenant names); Prometheus scrapes it without a key"
     )
 
 
@@ -247,6 +298,7 @@ class IdentityHeaders(Model):
     email: str = "X-OpenWebUI-User-Email"
     role: str = "X-OpenWebUI-User-Role"
     name: str = "X-OpenWebUI-User-Name"
+    jwt: str = Field(default="X-OpenWebUI-User-Jwt", description="the user, signed (FORWARD_USER_INFO_HEADER_JWT)")
 
 
 class Gateway(Model):
@@ -254,9 +306,15 @@ class Gateway(Model):
     clients: dict[Name, GatewayClient] = Field(min_length=1)
     timeout_seconds: float = Field(default=30.0, gt=0, description="upstream tool call time limit")
     rate_limits: RateLimits = RateLimits()
+    limits: GatewayLimits = GatewayLimits()
     cors_origins: list[str] = Field(default_factory=list)
     public_docs: bool = Field(default=False, description="serve /docs and OpenAPI specs without a key")
+    public_details: PublicDetails = PublicDetails()
     identity_headers: IdentityHeaders = IdentityHeaders()
+    user_identity_secret: Name | None = Field(
+        default=None,
+        description="secret (mounted as a file) that signs end users: Open WebUI's FORWARD_USER_INFO_HEADER_JWT_SECRET",
+    )
 
 
 def _config_file(path: str) -> str:
@@ -296,7 +354,7 @@ class ServiceBase(Model):
     health: Probe | None = Field(default=None, description="liveness: the process answers")
     ready: Probe | None = Field(default=None, description="readiness, when it differs from health")
     metrics: HttpEndpoint | None = None
-    depends_on: list[Name] = Field(default_factory=list)
+    depends_on: list[ServiceName] = Field(default_factory=list)
     replicas: int = Field(default=1, ge=0)
     security: Security = Security()
     local_only: bool = Field(
@@ -337,11 +395,13 @@ class GenericService(ServiceBase):
 
 
 class OpenWebUISettings(Model):
-    llm: Name = Field(description="the `llm` service Open WebUI chats with")
-    gateway: Name = Field(description="the gateway whose routes become Open WebUI's tool servers")
+    llm: Annotated[Name, ServiceReference("llm")] = Field(description="the `llm` service Open WebUI chats with")
+    gateway: Annotated[Name, ServiceReference("gateway")] = Field(
+        description="the gateway whose routes become Open WebUI's tool servers"
+    )
     gateway_client: Name = Field(description="the gateway client (API key) Open WebUI presents")
     routes: list[Name] | None = Field(default=None, description="gateway routes offered as tool servers; default all")
-    redis: Name | None = Field(
+    redis: Annotated[Name, ServiceReference("redis")] | None = Field(
         default=None,
         description="the `redis` service the replicas share (websocket manager, app state); needed when replicas > 1",
     )
@@ -363,7 +423,9 @@ class LlmService(ServiceBase):
 
 
 class GrafanaSettings(Model):
-    datasource: Name = Field(description="the Prometheus service Grafana reads")
+    datasource: Annotated[Name, ServiceReference("prometheus")] = Field(
+        description="the Prometheus service Grafana reads"
+    )
     dashboards: list[str] = Field(default_factory=list, description="dashboard JSON files under config/")
 
 
@@ -428,11 +490,11 @@ class Tenancy(Model):
 class KubernetesSettings(Model):
     """How the Pulumi stacks let services talk (NetworkPolicies); cluster specifics live in the stack config."""
 
-    internet_egress: list[Name] = Field(
+    internet_egress: list[ServiceName] = Field(
         default_factory=list,
         description="services that may open HTTPS (443) connections outside the cluster, e.g. to pull models",
     )
-    exposed: list[Name] = Field(
+    exposed: list[ServiceName] = Field(
         default_factory=list,
         description="services reachable from outside the namespace (ingress controller, users); every other "
         "service admits only the services that depend on it and Prometheus",
@@ -453,7 +515,7 @@ class BuildSettings(Model):
 
 
 PUBLISH_KEY = re.compile(r"^[a-z][-a-z0-9]*(\.[a-z][-a-z0-9]*)?$")
-PublishKey = Annotated[str, StringConstraints(pattern=PUBLISH_KEY.pattern)]
+PublishKey = Annotated[str, StringConstraints(pattern=PUBLISH_KEY.pattern), ServiceReference(qualified=True)]
 
 
 class LocalRuntime(Model):
@@ -462,12 +524,12 @@ class LocalRuntime(Model):
     publish: dict[PublishKey, int] = Field(
         default_factory=dict, description="'service' or 'service.port' -> host port on 127.0.0.1"
     )
-    substitutes: dict[Name, Name] = Field(
+    substitutes: dict[ServiceName, ServiceName] = Field(
         default_factory=dict,
         description="service -> local_only service run in its place (no image or no internet here); "
         "`mcpstack up --real NAME` runs the real one",
     )
-    skip: list[Name] = Field(default_factory=list, description="services the local runtime does not run")
+    skip: list[ServiceName] = Field(default_factory=list, description="services the local runtime does not run")
 
 
 RequestKind = Literal["tool-call", "discovery", "health"]

@@ -3,7 +3,8 @@
 mcpo reads `mcpServers` (Claude Desktop format) and ignores the rest; mcpstack's gateway reads the
 `gateway` section: routes, clients (by key file, never key value), tenancy, limits. A route with
 tenant credentials gets one mcpo server per such tenant ("ROUTE--TENANT"), so each tenant's token
-rides on its own upstream session and is never visible to another tenant.
+rides on its own upstream session and is never visible to another tenant. A client limited to some
+environments (test keys) is left out of the others' config: the gateway there accepts no such key.
 """
 
 from __future__ import annotations
@@ -74,10 +75,22 @@ def mcpo_servers(catalog: Catalog, gateway_name: str, secret: SecretValue) -> di
     return servers
 
 
+def _file_of(files: dict[str, str], secret: str, gateway_name: str) -> str:
+    if secret not in files:
+        raise ValueError(f"secret {secret!r} is not mounted as a file in services.{gateway_name}.secrets")
+    return files[secret]
+
+
 def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
     service = _gateway(catalog, gateway_name)
     gateway = service.gateway
     key_files = {ref.secret: ref.file for ref in service.secrets if ref.file}
+    clients = {
+        name: client
+        for name, client in sorted(gateway.clients.items())
+        if client.environments is None or catalog.environment in client.environments
+    }
+    identity_secret = gateway.user_identity_secret
     redis_url = None
     if gateway.rate_limits.redis:
         redis = catalog.services[gateway.rate_limits.redis]
@@ -96,11 +109,11 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         },
         "clients": {
             name: {
-                "key_file": key_files[client.secret],
+                "key_file": _file_of(key_files, client.secret, gateway_name),
                 "tenant": client.tenant,
                 "forwards_user_identity": client.forwards_user_identity,
             }
-            for name, client in sorted(gateway.clients.items())
+            for name, client in clients.items()
         },
         # a list: the first matching tenant wins, so the catalog's order matters
         "tenants": [
@@ -112,11 +125,15 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         "rate_limits": {
             "per_client_per_minute": gateway.rate_limits.per_client_per_minute,
             "global_per_minute": gateway.rate_limits.global_per_minute,
+            "forwarding_client_share": gateway.rate_limits.forwarding_client_share,
             "redis_url": redis_url,
         },
+        "limits": gateway.limits.model_dump(),
         "cors_origins": gateway.cors_origins,
         "public_docs": gateway.public_docs,
+        "public_details": gateway.public_details.model_dump(),
         "identity_headers": gateway.identity_headers.model_dump(),
+        "user_identity_secret_file": _file_of(key_files, identity_secret, gateway_name) if identity_secret else None,
     }
 
 

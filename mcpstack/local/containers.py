@@ -14,6 +14,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from mcpstack import REPO_ROOT
+from mcpstack.deployment import labels
 from mcpstack.local.spec import ContainerSpec
 from mcpstack.quantities import cpu_cores, memory_bytes
 
@@ -21,10 +22,11 @@ from mcpstack.quantities import cpu_cores, memory_bytes
 # must outlive the process: mcpstack removes its containers itself (by label).
 testcontainers_config.ryuk_disabled = True
 
-LABEL_STACK = "org.mcpstack.stack"
-LABEL_SERVICE = "org.mcpstack.service"
-LABEL_ENVIRONMENT = "org.mcpstack.environment"
-LABEL_SPEC_HASH = "org.mcpstack.spec-hash"
+# The one label scheme (mcpstack.deployment.labels): `down`, `status` and an idempotent `up` find a stack by these.
+LABEL_STACK = labels.STACK
+LABEL_SERVICE = labels.SERVICE
+LABEL_ENVIRONMENT = labels.ENVIRONMENT
+LABEL_SPEC_HASH = labels.SPEC_HASH
 
 
 def free_host_port() -> int:
@@ -59,14 +61,9 @@ class ServiceContainer(DockerContainer):
         kwargs: dict[str, Any] = {
             "user": spec.user,
             "read_only": spec.read_only,
-            "cap_drop": ["ALL"],
+            "cap_drop": list(spec.cap_drop),
             "security_opt": security_options(spec),
-            "labels": {
-                LABEL_STACK: stack,
-                LABEL_SERVICE: spec.service,
-                LABEL_ENVIRONMENT: environment,
-                LABEL_SPEC_HASH: fingerprint,
-            },
+            "labels": container_labels(spec, stack=stack, environment=environment, fingerprint=fingerprint),
             "network": network,
             "networking_config": {network: self._endpoint_config(network, [spec.service, *spec.aliases])},
             "restart_policy": {"Name": "no"},
@@ -99,8 +96,14 @@ def seccomp_profile(path: str) -> str:
         raise ValueError(f"security.seccomp_profile {path!r}: cannot read it as JSON ({exc})") from exc
 
 
+def container_labels(spec: ContainerSpec, *, stack: str, environment: str, fingerprint: str) -> dict[str, str]:
+    """The service's labels (mcpstack.deployment) plus the stack's: its name, the environment it runs, the
+    spec's fingerprint."""
+    return {**spec.labels, LABEL_STACK: stack, LABEL_ENVIRONMENT: environment, LABEL_SPEC_HASH: fingerprint}
+
+
 def security_options(spec: ContainerSpec) -> list[str]:
-    options = ["no-new-privileges:true"]
+    options = ["no-new-privileges:true"] if spec.no_new_privileges else []
     if spec.seccomp_profile:
         options.append(f"seccomp={seccomp_profile(spec.seccomp_profile)}")
     if spec.apparmor_profile:

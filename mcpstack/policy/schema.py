@@ -42,99 +42,101 @@ _DURATION = {
     "type": "string",
     "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$",
 }
-CUSTOM_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
-    ("monitoring.coreos.com/v1", "ServiceMonitor"): {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "apiVersion": {"const": "monitoring.coreos.com/v1"},
-            "kind": {"const": "ServiceMonitor"},
-            "metadata": _METADATA,
-            "spec": {
+_SERVICE_MONITOR_SPEC = {
+    "type": "object",
+    "required": ["selector", "endpoints"],
+    "properties": {
+        "selector": _LABEL_SELECTOR,
+        "namespaceSelector": {
+            "type": "object",
+            "properties": {
+                "any": {"type": "boolean"},
+                "matchNames": {"type": "array", "items": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+        "jobLabel": {"type": "string"},
+        "endpoints": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
                 "type": "object",
-                "required": ["selector", "endpoints"],
                 "properties": {
-                    "selector": _LABEL_SELECTOR,
-                    "namespaceSelector": {
-                        "type": "object",
-                        "properties": {
-                            "any": {"type": "boolean"},
-                            "matchNames": {"type": "array", "items": {"type": "string"}},
-                        },
-                        "additionalProperties": False,
-                    },
-                    "jobLabel": {"type": "string"},
-                    "endpoints": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "port": {"type": "string"},
-                                "targetPort": {"type": ["string", "integer"]},
-                                "path": {"type": "string", "pattern": "^/"},
-                                "scheme": {"enum": ["http", "https"]},
-                                "interval": _DURATION,
-                                "scrapeTimeout": _DURATION,
-                            },
-                            "additionalProperties": False,
-                        },
-                    },
+                    "port": {"type": "string"},
+                    "targetPort": {"type": ["string", "integer"]},
+                    "path": {"type": "string", "pattern": "^/"},
+                    "scheme": {"enum": ["http", "https"]},
+                    "interval": _DURATION,
+                    "scrapeTimeout": _DURATION,
                 },
                 "additionalProperties": False,
             },
         },
-        "additionalProperties": False,
     },
-    ("monitoring.coreos.com/v1", "PrometheusRule"): {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "apiVersion": {"const": "monitoring.coreos.com/v1"},
-            "kind": {"const": "PrometheusRule"},
-            "metadata": _METADATA,
-            "spec": {
+    "additionalProperties": False,
+}
+_PROMETHEUS_RULE_SPEC = {
+    "type": "object",
+    "required": ["groups"],
+    "properties": {
+        "groups": {
+            "type": "array",
+            "items": {
                 "type": "object",
-                "required": ["groups"],
+                "required": ["name", "rules"],
                 "properties": {
-                    "groups": {
+                    "name": {"type": "string", "minLength": 1},
+                    "interval": _DURATION,
+                    "rules": {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["name", "rules"],
+                            "required": ["expr"],
+                            "oneOf": [{"required": ["alert"]}, {"required": ["record"]}],
                             "properties": {
-                                "name": {"type": "string", "minLength": 1},
-                                "interval": _DURATION,
-                                "rules": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["expr"],
-                                        "oneOf": [{"required": ["alert"]}, {"required": ["record"]}],
-                                        "properties": {
-                                            "alert": {"type": "string"},
-                                            "record": {"type": "string"},
-                                            "expr": {"type": ["string", "integer"]},
-                                            "for": _DURATION,
-                                            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                                            "annotations": {
-                                                "type": "object",
-                                                "additionalProperties": {"type": "string"},
-                                            },
-                                        },
-                                        "additionalProperties": False,
-                                    },
+                                "alert": {"type": "string"},
+                                "record": {"type": "string"},
+                                "expr": {"type": ["string", "integer"]},
+                                "for": _DURATION,
+                                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "annotations": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
                                 },
                             },
                             "additionalProperties": False,
                         },
-                    }
+                    },
                 },
                 "additionalProperties": False,
             },
+        }
+    },
+    "additionalProperties": False,
+}
+
+
+def _custom_resource(api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a custom resource object: exactly apiVersion, kind, metadata and this spec."""
+    return {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": api_version},
+            "kind": {"const": kind},
+            "metadata": _METADATA,
+            "spec": spec,
         },
         "additionalProperties": False,
-    },
+    }
+
+
+CUSTOM_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    (api_version, kind): _custom_resource(api_version, kind, spec)
+    for api_version, kind, spec in (
+        ("monitoring.coreos.com/v1", "ServiceMonitor", _SERVICE_MONITOR_SPEC),
+        ("monitoring.coreos.com/v1", "PrometheusRule", _PROMETHEUS_RULE_SPEC),
+    )
 }
 
 

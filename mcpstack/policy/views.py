@@ -140,54 +140,48 @@ def _image(values: Obj) -> str | None:
     return f"{image['repository']}:{image.get('tag', '')}" if image.get("tag") else image["repository"]
 
 
-def _open_webui_pod(release: Registered) -> PodView:
-    """The open-webui chart (16.x): its Deployment's pod, as its templates build it from these values."""
-    v = values_of(release)
-    name = release.body.get("name")
-    labels = {"app.kubernetes.io/instance": str(name), "app.kubernetes.io/component": "open-webui"}
-    labels |= v.get("podLabels") or {}
-    port = (v.get("service") or {}).get("containerPort", 8080)
-    security = v.get("containerSecurityContext") or {}
-    copy = v.get("copyAppData") or {}
-    main = ContainerView(
-        name="open-webui",
+def _chart_container(
+    v: Obj, name: str, *, security: str, env: str, port: int, probes: list[Obj | None]
+) -> ContainerView:
+    """A chart's main container, from the values keys these charts share (image, resources, probes)."""
+    liveness, readiness = probes
+    return ContainerView(
+        name=name,
         path="values",
         image=_image(v),
         image_path="values.image",
-        security=security,
-        security_path="values.containerSecurityContext",
+        security=v.get(security) or {},
+        security_path=f"values.{security}",
         resources=v.get("resources") or {},
         resources_path="values.resources",
-        liveness=v.get("livenessProbe") or None,
+        liveness=liveness,
         liveness_path="values.livenessProbe",
-        readiness=v.get("readinessProbe") or None,
+        readiness=readiness,
         readiness_path="values.readinessProbe",
         ports=[{"name": "http", "containerPort": port}],
-        env=v.get("extraEnvVars") or [],
-        env_path="values.extraEnvVars",
+        env=v.get(env) or [],
+        env_path=f"values.{env}",
     )
-    init = ContainerView(
-        name="copy-app-data",
-        path="values.copyAppData",
-        image=_image(v),
-        image_path="values.image",
-        security=security,
-        security_path="values.containerSecurityContext",
-        resources=copy.get("resources") or {},
-        resources_path="values.copyAppData.resources",
-        init=True,
-    )
+
+
+def _chart_pod(
+    release: Registered, labels: dict[str, str], containers: list[ContainerView], *, token: tuple[str, bool]
+) -> PodView:
+    """A chart's pod, from the values keys these charts share. `token`: the chart's key under
+    values.serviceAccount that mounts the service account token, and what the chart does without it."""
+    v = values_of(release)
+    token_key, token_default = token
     service_account = v.get("serviceAccount") or {}
     return PodView(
         ref=release_ref(release),
         namespace=str(release.body.get("namespace")),
-        labels=labels,
+        labels=labels | (v.get("podLabels") or {}),
         security=v.get("podSecurityContext") or {},
         security_path="values.podSecurityContext",
-        containers=[init, main],
+        containers=containers,
         volumes=v.get("volumes") or [],
-        automount_token=service_account.get("automountServiceAccountToken", False),
-        automount_path="values.serviceAccount.automountServiceAccountToken",
+        automount_token=service_account.get(token_key, token_default),
+        automount_path=f"values.serviceAccount.{token_key}",
         spec_path="values",
         spec={
             "topologySpreadConstraints": v.get("topologySpreadConstraints") or [],
@@ -197,8 +191,32 @@ def _open_webui_pod(release: Registered) -> PodView:
         runtime_class_path="values.runtimeClassName",
         replicas=v.get("replicaCount", 1),
         replicas_path="values.replicaCount",
-        chart="open-webui",
+        chart=str(release.body.get("chart")),
     )
+
+
+def _open_webui_pod(release: Registered) -> PodView:
+    """The open-webui chart (16.x): its Deployment's pod, as its templates build it from these values."""
+    v = values_of(release)
+    labels = {"app.kubernetes.io/instance": str(release.body.get("name")), "app.kubernetes.io/component": "open-webui"}
+    port = (v.get("service") or {}).get("containerPort", 8080)
+    probes = [v.get("livenessProbe") or None, v.get("readinessProbe") or None]
+    main = _chart_container(
+        v, "open-webui", security="containerSecurityContext", env="extraEnvVars", port=port, probes=probes
+    )
+    copy = v.get("copyAppData") or {}
+    init = ContainerView(
+        name="copy-app-data",
+        path="values.copyAppData",
+        image=_image(v),
+        image_path="values.image",
+        security=v.get("containerSecurityContext") or {},
+        security_path="values.containerSecurityContext",
+        resources=copy.get("resources") or {},
+        resources_path="values.copyAppData.resources",
+        init=True,
+    )
+    return _chart_pod(release, labels, [init, main], token=("automountServiceAccountToken", False))
 
 
 def _ollama_pod(release: Registered) -> PodView:
@@ -206,52 +224,15 @@ def _ollama_pod(release: Registered) -> PodView:
     v = values_of(release)
     name = str(release.body.get("name"))
     labels = {"app.kubernetes.io/name": str(v.get("nameOverride") or "ollama"), "app.kubernetes.io/instance": name}
-    labels |= v.get("podLabels") or {}
 
     def probe(key: str) -> Obj | None:
         setting = v.get(key) or {"enabled": True, "path": "/"}
         return {"httpGet": {"path": setting.get("path", "/"), "port": "http"}} if setting.get("enabled", True) else None
 
     port = (v.get("ollama") or {}).get("port", 11434)
-    main = ContainerView(
-        name="ollama",
-        path="values",
-        image=_image(v),
-        image_path="values.image",
-        security=v.get("securityContext") or {},
-        security_path="values.securityContext",
-        resources=v.get("resources") or {},
-        resources_path="values.resources",
-        liveness=probe("livenessProbe"),
-        liveness_path="values.livenessProbe",
-        readiness=probe("readinessProbe"),
-        readiness_path="values.readinessProbe",
-        ports=[{"name": "http", "containerPort": port}],
-        env=v.get("extraEnv") or [],
-        env_path="values.extraEnv",
-    )
-    service_account = v.get("serviceAccount") or {}
-    return PodView(
-        ref=release_ref(release),
-        namespace=str(release.body.get("namespace")),
-        labels=labels,
-        security=v.get("podSecurityContext") or {},
-        security_path="values.podSecurityContext",
-        containers=[main],
-        volumes=v.get("volumes") or [],
-        automount_token=service_account.get("automount", True),
-        automount_path="values.serviceAccount.automount",
-        spec_path="values",
-        spec={
-            "topologySpreadConstraints": v.get("topologySpreadConstraints") or [],
-            "affinity": v.get("affinity") or {},
-        },
-        runtime_class=v.get("runtimeClassName") or None,
-        runtime_class_path="values.runtimeClassName",
-        replicas=v.get("replicaCount", 1),
-        replicas_path="values.replicaCount",
-        chart="ollama",
-    )
+    probes = [probe("livenessProbe"), probe("readinessProbe")]
+    main = _chart_container(v, "ollama", security="securityContext", env="extraEnv", port=port, probes=probes)
+    return _chart_pod(release, labels, [main], token=("automount", True))
 
 
 # Charts whose pods are ours to harden (kube-prometheus-stack is the monitoring vendor's: its chart

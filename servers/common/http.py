@@ -2,7 +2,8 @@
 
 Streamable HTTP is served at /mcp (stateless, JSON responses: no session affinity is needed behind
 a load balancer, and mcpo talks to it without SSE parsing); SSE at /sse with messages posted to
-/messages/. Both transports run on the same port so one Service/port describes the server.
+/messages/. Both transports run on the same port so one Service/port describes the server. Both check
+the request's Host and Origin against the allowed names (rebinding.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from servers.common.disconnect import CancelOnDisconnect
+from servers.common.rebinding import transport_security
 
 Transport = Literal["streamable-http", "sse"]
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -35,28 +41,29 @@ def build_http_app(
     registry: CollectorRegistry,
     transports: Iterable[Transport] = ("streamable-http", "sse"),
     health: HealthCheck = _always_ok,
+    security: TransportSecuritySettings | None = None,
 ) -> Starlette:
     """Return the ASGI app serving `server` over the given transports.
 
-    `health` returns extra fields for /health; raising from it turns /health into a 503.
+    `health` returns extra fields for /health; raising from it turns /health into a 503. `security`: the
+    Host/Origin check of the MCP endpoints (default: from the environment, rebinding.py).
     """
     transports = set(transports)
+    security = security or transport_security()
     routes: list[BaseRoute] = [
         Route("/health", _health_endpoint(server, health), methods=["GET"]),
         Route("/metrics", _metrics_endpoint(registry), methods=["GET"]),
     ]
-    # host="0.0.0.0" on purpose: the SDK turns on DNS-rebinding protection for loopback hosts,
-    # which would reject the Host headers other containers use (e.g. "time:8003").
     if "streamable-http" in transports:
         mcp_app = server.streamable_http_app(
             streamable_http_path=STREAMABLE_HTTP_PATH,
             stateless_http=True,
             json_response=True,
-            host="0.0.0.0",  # noqa: S104
+            transport_security=security,
         )
         routes += [r for r in mcp_app.routes if getattr(r, "path", None) == STREAMABLE_HTTP_PATH]
     if "sse" in transports:
-        sse_app = server.sse_app(sse_path=SSE_PATH, message_path=SSE_MESSAGE_PATH, host="0.0.0.0")  # noqa: S104
+        sse_app = server.sse_app(sse_path=SSE_PATH, message_path=SSE_MESSAGE_PATH, transport_security=security)
         routes += [r for r in sse_app.routes if getattr(r, "path", None) in (SSE_PATH, SSE_MESSAGE_PATH.rstrip("/"))]
 
     @contextlib.asynccontextmanager
@@ -67,7 +74,7 @@ def build_http_app(
         else:
             yield
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CancelOnDisconnect)])
 
 
 def _health_endpoint(server: MCPServer[Any], health: HealthCheck) -> Callable[[Request], Awaitable[Response]]:

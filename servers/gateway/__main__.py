@@ -9,8 +9,10 @@ import sys
 
 import uvicorn
 
-from servers.gateway.app import CONFIG_ENV, create_app
+from servers.gateway import http_server
+from servers.gateway.app import create_app
 from servers.gateway.context import configure_logging
+from servers.gateway.settings import CONFIG_ENV
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         workers=args.workers,
         loop=args.loop,
-        http=args.http,
+        http=http_server.protocol(args.http),  # uvicorn's protocol, with a deadline for request headers
         log_level=args.log_level.lower(),
         access_log=False,
         log_config=None,

@@ -18,14 +18,13 @@ from starlette.middleware.cors import CORSMiddleware
 from servers.gateway import errors, mcp_session
 from servers.gateway.auth import ApiKeys
 from servers.gateway.context import configure_logging
+from servers.gateway.identity import UserIdentityVerifier
 from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.middleware import GatewayMiddleware
 from servers.gateway.ratelimit import RateLimiter
-from servers.gateway.settings import GatewaySettings, load_config
+from servers.gateway.settings import CONFIG_ENV, GatewaySettings, load_config
 from servers.gateway.tenancy import TenantPolicy
 from servers.gateway.upstreams import Upstream, Upstreams
-
-CONFIG_ENV = "MCPSTACK_GATEWAY_CONFIG"
 
 
 def build_mcpo_app(servers: dict[str, dict[str, Any]]) -> tuple[FastAPI, dict[str, FastAPI]]:
@@ -74,13 +73,19 @@ def build_gateway(
         if settings.rate_limits.redis_url
         else None
     )
-    limiter = RateLimiter(settings.rate_limits.per_client_per_minute, settings.rate_limits.global_per_minute, redis)
+    limits = settings.rate_limits
+    limiter = RateLimiter(
+        limits.per_client_per_minute,
+        limits.global_per_minute,
+        redis,
+        forwarding_client_share=limits.forwarding_client_share,
+    )
     metrics.set_backend(limiter.backend)
     return GatewayMiddleware(
         mcpo_app,
         settings=settings,
         keys=ApiKeys.from_files(settings.clients),
-        policy=TenantPolicy(settings),
+        policy=TenantPolicy(settings, UserIdentityVerifier.from_file(settings.user_identity_secret_file)),
         limiter=limiter,
         upstreams=Upstreams(upstreams),
         metrics=metrics,

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from servers.gateway import problems
+from servers.gateway import isolation, problems
 from servers.gateway.problems import ProblemType
 
 logger = logging.getLogger("mcpstack.gateway.errors")
@@ -72,7 +72,7 @@ def install(app: FastAPI, route: str, on_connection_error: Callable[[], None]) -
                     return problem(problems.UPSTREAM_UNAVAILABLE, f"the {route!r} tool server is not connected")
                 return problem(problems.TOOL_ERROR, message, route=route, tool=_tool(request))
             if isinstance(inner, McpError):
-                return _mcp_error(inner, route, request)
+                return _mcp_error(inner, route, request, on_connection_error)
             if isinstance(inner, TimeoutError):
                 return problem(problems.UPSTREAM_TIMEOUT, f"the {route!r} tool server did not answer in time")
             if is_connection_error(inner):
@@ -111,7 +111,17 @@ def install(app: FastAPI, route: str, on_connection_error: Callable[[], None]) -
     app.add_exception_handler(Exception, unexpected)
 
 
-def _mcp_error(exc: McpError, route: str, request: Request) -> Response:
+def _mcp_error(exc: McpError, route: str, request: Request, on_connection_error: Callable[[], None]) -> Response:
+    failure = isolation.failure_kind(exc.error.data)
+    if failure is not None:  # this call's exchange failed; the others' go on (isolation.py)
+        logger.warning(
+            "%s/%s failed alone: %s", route, _tool(request), exc.error.message, extra={"fields": {"cause": failure}}
+        )
+    if failure == isolation.UNREACHABLE:
+        on_connection_error()
+        return problem(problems.UPSTREAM_UNAVAILABLE, f"the {route!r} tool server could not be reached")
+    if failure == isolation.BAD_REPLY:
+        return problem(problems.BAD_UPSTREAM_REPLY, f"the {route!r} tool server sent a broken reply", route=route)
     if exc.error.code == INVALID_PARAMS:
         return problem(problems.INVALID_ARGUMENTS, exc.error.message, route=route, tool=_tool(request))
     if exc.error.code == METHOD_NOT_FOUND:

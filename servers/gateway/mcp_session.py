@@ -8,9 +8,10 @@ mcpo creates `ClientSession`s itself; the class its module uses is replaced by t
   validator per schema: the SDK's `jsonschema.validate` checks the schema itself on every call, which
   profiling showed to be over a third of the gateway's CPU per tool call.
 
-And the streamable-HTTP transport mcpo opens gets an HTTP client holding at most 50 connections to
-an upstream (the design's limit; httpcore also scans every pooled connection per request) and a
-10 s connect timeout, so an unreachable upstream is reported in seconds rather than 30.
+And the HTTP transports mcpo opens (streamable HTTP and SSE) get an HTTP client that isolates each call's
+exchange (isolation.py: a broken reply fails that call, not the session), holds at most 50 connections to an
+upstream (the design's limit; httpcore also scans every pooled connection per request) and has a 10 s connect
+timeout, so an unreachable upstream is reported in seconds rather than 30.
 """
 
 from __future__ import annotations
@@ -24,16 +25,21 @@ from jsonschema import SchemaError, ValidationError
 from jsonschema.validators import validator_for
 from mcp import ClientSession
 from mcp import types as mcp_types
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamablehttp_client
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from servers.gateway.context import correlation_id
+from servers.gateway.isolation import IsolatingTransport, Mode
 
 META_KEY = "io.mcpstack/correlation-id"
 MAX_CONNECTIONS_PER_UPSTREAM = 50
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 300.0  # the gateway's own per-call time limit is the one that matters
+# An idle pooled connection is dropped before the upstream's own keep-alive limit (uvicorn: 5 s) closes it, so a
+# call never goes out on a connection the server is closing at that moment.
+KEEPALIVE_EXPIRY_SECONDS = 2.0
 
 
 class GatewayClientSession(ClientSession):
@@ -75,17 +81,23 @@ class GatewayClientSession(ClientSession):
 
 
 def upstream_http_client(
-    headers: dict[str, str] | None = None, timeout: httpx.Timeout | None = None, auth: httpx.Auth | None = None
+    headers: dict[str, str] | None = None,
+    timeout: httpx.Timeout | None = None,
+    auth: httpx.Auth | None = None,
+    *,
+    mode: Mode = "reply",
 ) -> httpx.AsyncClient:
     limits = httpx.Limits(
-        max_connections=MAX_CONNECTIONS_PER_UPSTREAM, max_keepalive_connections=MAX_CONNECTIONS_PER_UPSTREAM
+        max_connections=MAX_CONNECTIONS_PER_UPSTREAM,
+        max_keepalive_connections=MAX_CONNECTIONS_PER_UPSTREAM,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
     )
     return httpx.AsyncClient(
         headers=headers,
         auth=auth,
-        limits=limits,
+        transport=IsolatingTransport(httpx.AsyncHTTPTransport(limits=limits), mode),
         follow_redirects=False,
-        timeout=httpx.Timeout(CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
+        timeout=httpx.Timeout(CONNECT_TIMEOUT_SECONDS, read=timeout.read if timeout else READ_TIMEOUT_SECONDS),
     )
 
 
@@ -93,4 +105,7 @@ def install() -> None:
     mcpo.main.ClientSession = GatewayClientSession  # type: ignore[misc]
     mcpo.main.streamablehttp_client = functools.partial(  # type: ignore[assignment]
         streamablehttp_client, httpx_client_factory=upstream_http_client
+    )
+    mcpo.main.sse_client = functools.partial(  # type: ignore[assignment]
+        sse_client, httpx_client_factory=functools.partial(upstream_http_client, mode="accept")
     )

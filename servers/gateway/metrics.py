@@ -61,6 +61,12 @@ class GatewayMetrics:
             ["reason", "tenant"],
             registry=r,
         )
+        self.refused = Counter(
+            "gateway_refused",
+            "Requests refused at the edge (limits, unsafe arguments, identity, rate limits), by problem type",
+            ["reason"],
+            registry=r,
+        )
         self.active_users = Gauge(
             "gateway_active_users",
             f"Distinct end users seen in the last {ACTIVE_WINDOW_SECONDS // 60} minutes",

@@ -1,14 +1,14 @@
 """The gateway's request pipeline, as ASGI middleware around mcpo's app in the same process.
 
-Per request: correlation ID -> CORS -> gateway endpoints (/health, /ready, /metrics) -> API key ->
-caller and tenant -> tenant policy -> upstream availability -> rate limits -> mcpo, under a time
-limit; then metrics and one structured access log line.
+Per request: correlation ID -> unambiguous headers -> CORS -> gateway endpoints (/health, /ready, /metrics) ->
+API key -> caller (verified end user) and tenant -> tenant policy -> upstream availability -> rate limits ->
+a concurrency slot of the client's -> body within limits, arguments checked -> mcpo, under a time limit; then
+metrics and one structured access log line. Every refusal is logged with the correlation ID and its cause.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -16,16 +16,21 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 
-from servers.gateway import problems
+from servers.gateway import edge, problems, status
 from servers.gateway.auth import ApiKeys
+from servers.gateway.body import ClientGone, replay
+from servers.gateway.concurrency import ClientSlots
 from servers.gateway.context import HEADER, begin_request, set_caller
+from servers.gateway.discovery import Discovery
+from servers.gateway.edge import Refusal
+from servers.gateway.identity import InvalidIdentity
 from servers.gateway.metrics import OTHER, GatewayMetrics
 from servers.gateway.ratelimit import RateLimiter
 from servers.gateway.settings import GatewaySettings
-from servers.gateway.tenancy import Caller, TenantPolicy, filter_openapi
+from servers.gateway.status import StatusEndpoints, respond
+from servers.gateway.tenancy import Caller, TenantPolicy
 from servers.gateway.upstreams import Upstream, Upstreams
 
 Scope = MutableMapping[str, Any]
@@ -35,8 +40,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("mcpstack.gateway.access")
+refusals = logging.getLogger("mcpstack.gateway.refused")
 DOC_PATHS = {"docs", "openapi.json", "redoc", "docs/oauth2-redirect"}
-DISCOVERY_TTL_SECONDS = 300.0
+CLIENT_CLOSED = 499  # in the access log and metrics: the client went away before the answer
 
 
 @dataclass
@@ -69,7 +75,12 @@ class GatewayMiddleware:
         self.limiter = limiter
         self.upstreams = upstreams
         self.metrics = metrics
-        self._discovery_cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+        self.status = StatusEndpoints(upstreams, metrics, keys, settings.public_details)
+        self.discovery = Discovery(app, metrics)
+        self.slots = ClientSlots(
+            settings.limits.max_concurrent_requests_per_client, settings.limits.concurrency_wait_seconds
+        )
+        self._single_headers = edge.single_headers(settings)
         identity = settings.identity_headers
         self._cors = CORSMiddleware(
             self._pipeline,
@@ -83,6 +94,7 @@ class GatewayMiddleware:
                 identity.email,
                 identity.role,
                 identity.name,
+                identity.jwt,
             ],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
@@ -112,7 +124,7 @@ class GatewayMiddleware:
         except Exception:
             access_log.exception("unhandled error")
             if not exchange.started:
-                await _respond(
+                await respond(
                     send_with_id,
                     *problems.problem_response(
                         problems.INTERNAL_ERROR, "unexpected error; quote the correlation_id when reporting it"
@@ -152,12 +164,22 @@ class GatewayMiddleware:
                 return
 
     async def _pipeline(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            edge.check_single(scope["headers"], self._single_headers)
+            await self._steps(scope, receive, send)
+        except Refusal as refusal:
+            await self._refuse(send, refusal)
+        except ClientGone:
+            scope["mcpstack.exchange"].status = CLIENT_CLOSED
+            refusals.info("the client went away before sending its whole body", extra=_cause("client-gone"))
+
+    async def _steps(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange: _Exchange = scope["mcpstack.exchange"]
         headers: dict[str, str] = scope["mcpstack.headers"]
         path = scope["path"]
-        if path in ("/health", "/ready", "/metrics"):
+        if path in status.PATHS:
             exchange.route, exchange.tool = "-", path.strip("/")
-            await self._gateway_endpoint(path, send)
+            await self.status.serve(path, headers.get("authorization"), send)
             return
         route, _, rest = path.strip("/").partition("/")
         known = route in self.settings.routes
@@ -169,7 +191,7 @@ class GatewayMiddleware:
             client = self.keys.client_for(headers.get("authorization"))
             if client is None:
                 self.metrics.denied.labels("unauthenticated", "-").inc()
-                await _respond(
+                await respond(
                     send,
                     *problems.problem_response(
                         problems.UNAUTHORIZED,
@@ -178,14 +200,24 @@ class GatewayMiddleware:
                     ),
                 )
                 return
-            caller = self.policy.identify(client, headers)
+            set_caller(client=client)
+            try:
+                caller = self.policy.identify(client, headers)
+            except InvalidIdentity as exc:
+                self.metrics.denied.labels("identity", "-").inc()
+                raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
             set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
             exchange.extra.update(client=caller.client, tenant=caller.tenant or "-")
             self.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
             if caller.user_id:
                 self.metrics.saw_user(caller.user_id)
+            if caller.tenant is None:  # before the route is even looked at: unknown routes get this check too
+                return await self._forbid(send, caller, "no tenant admits this user")
         if not known:
-            await self.app(scope, receive, send)  # root docs, unknown paths: mcpo answers (404 as a problem)
+            if route in DOC_PATHS or not route:
+                await self.app(scope, receive, send)  # mcpo's root docs
+                return
+            await respond(send, *problems.problem_response(problems.NOT_FOUND, f"no route {route!r}"))
             return
         await self._route(scope, receive, send, caller, route, rest)
 
@@ -195,8 +227,6 @@ class GatewayMiddleware:
         exchange: _Exchange = scope["mcpstack.exchange"]
         allowed: set[str] | None = None
         if caller is not None:
-            if caller.tenant is None:
-                return await self._forbid(send, caller, "no tenant admits this user")
             allowed = self.policy.allowed_tools(caller, route)
             if allowed == set():
                 return await self._forbid(send, caller, f"route {route!r} is not available to tenant {caller.tenant!r}")
@@ -209,7 +239,7 @@ class GatewayMiddleware:
                 )
         if not upstream.available:
             upstream.suspect()  # traffic for a down upstream: try to reconnect now (at most once a second)
-            await _respond(
+            await respond(
                 send,
                 *problems.problem_response(
                     problems.UPSTREAM_UNAVAILABLE,
@@ -219,26 +249,45 @@ class GatewayMiddleware:
             )
             return
         if caller is not None:
-            decision = await self.limiter.check(caller.rate_limit_key)
-            self.metrics.set_backend(self.limiter.backend)
-            if not decision.allowed:
-                self.metrics.rate_limited.labels(caller.client, decision.scope).inc()
-                retry = max(1, math.ceil(decision.retry_after))
-                await _respond(
-                    send,
-                    *problems.problem_response(
-                        problems.RATE_LIMITED,
-                        f"{decision.scope} rate limit reached; retry in {retry} s",
-                        headers={"Retry-After": str(retry)},
-                    ),
-                )
-                return
+            await self._rate_limit(caller)
         if upstream.name != route:
             scope = {**scope, "path": f"/{upstream.name}/{rest}", "raw_path": f"/{upstream.name}/{rest}".encode()}
         if rest == "openapi.json":
-            await self._discovery(scope, receive, send, upstream.name, route, allowed, upstream.since)
+            epoch = upstream.since
+            await self.discovery.serve(
+                scope, receive, send, upstream=upstream.name, route=route, allowed=allowed, epoch=epoch
+            )
             return
-        await self._call(scope, receive, send, route, upstream)
+        client = caller.client if caller else "-"
+        async with self.slots.slot(client) as granted:
+            if not granted:
+                self.metrics.rate_limited.labels(client, "concurrency").inc()
+                limit = self.settings.limits.max_concurrent_requests_per_client
+                raise Refusal(
+                    problems.RATE_LIMITED,
+                    f"concurrency limit reached: {limit} concurrent requests per client",
+                    {"Retry-After": "1"},
+                )
+            if scope["method"] == "POST":
+                body = await edge.checked_body(receive, scope["mcpstack.headers"], self.settings)
+                receive = replay(body, receive)
+            await self._call(scope, receive, send, route, upstream)
+
+    async def _rate_limit(self, caller: Caller) -> None:
+        forwards = self.settings.clients[caller.client].forwards_user_identity
+        user = None
+        if caller.user_id:  # an asserted (unsigned) id never shares a bucket with the signed user of that id
+            user = caller.user_id if caller.verified else f"unverified:{caller.user_id}"
+        decision = await self.limiter.check(caller.client, user, forwards)
+        self.metrics.set_backend(self.limiter.backend)
+        if not decision.allowed:
+            self.metrics.rate_limited.labels(caller.client, decision.scope).inc()
+            retry = max(1, math.ceil(decision.retry_after))
+            raise Refusal(
+                problems.RATE_LIMITED,
+                f"{decision.scope} rate limit reached; retry in {retry} s",
+                {"Retry-After": str(retry)},
+            )
 
     async def _call(self, scope: Scope, receive: Receive, send: Send, route: str, upstream: Upstream) -> None:
         """Call mcpo; give up with 504 after the time limit, or with 503 as soon as the upstream is lost."""
@@ -264,80 +313,20 @@ class GatewayMiddleware:
         else:
             limit = self.settings.timeout_seconds
             kind, detail, headers = problems.UPSTREAM_TIMEOUT, f"no answer from {route!r} within {limit:g} s", {}
-        await _respond(send, *problems.problem_response(kind, detail, headers=headers))
-
-    async def _discovery(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        upstream: str,
-        route: str,
-        allowed: set[str] | None,
-        epoch: float,
-    ) -> None:
-        """A route's OpenAPI spec, filtered to the caller's tools; cached per tenant view and connection."""
-        key = (upstream, frozenset(allowed) if allowed is not None else None, epoch)
-        cached = self._discovery_cache.get(key)
-        if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_SECONDS:
-            self.metrics.discovery.labels("hit").inc()
-            await _respond(
-                send,
-                200,
-                [(b"content-type", b"application/json"), (b"content-length", str(len(cached[1])).encode())],
-                cached[1],
-            )
-            return
-        self.metrics.discovery.labels("miss").inc()
-        captured = _Captured()
-        await self.app(scope, receive, captured)
-        if captured.status != 200:
-            await _respond(send, captured.status, captured.headers, captured.body)
-            return
-        body = json.dumps(filter_openapi(json.loads(captured.body), allowed, route)).encode()
-        self._discovery_cache[key] = (time.monotonic(), body)
-        await _respond(
-            send, 200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())], body
-        )
+        await respond(send, *problems.problem_response(kind, detail, headers=headers))
 
     async def _forbid(self, send: Send, caller: Caller, detail: str) -> None:
         self.metrics.denied.labels("tenant", caller.tenant or "-").inc()
-        await _respond(send, *problems.problem_response(problems.FORBIDDEN, detail))
+        await respond(send, *problems.problem_response(problems.FORBIDDEN, detail))
 
-    async def _gateway_endpoint(self, path: str, send: Send) -> None:
-        if path == "/health":
-            body = json.dumps({"status": "ok"}).encode()
-            await _respond(send, 200, [(b"content-type", b"application/json")], body)
-        elif path == "/ready":
-            ready = self.upstreams.ready()
-            body = json.dumps(
-                {
-                    "status": "ready" if ready else "not ready",
-                    "upstreams": {
-                        name: upstream.describe() for name, upstream in sorted(self.upstreams.by_name.items())
-                    },
-                }
-            ).encode()
-            await _respond(send, 200 if ready else 503, [(b"content-type", b"application/json")], body)
-        else:
-            await _respond(
-                send, 200, [(b"content-type", CONTENT_TYPE_LATEST.encode())], generate_latest(self.metrics.registry)
-            )
+    async def _refuse(self, send: Send, refusal: Refusal) -> None:
+        """Answer a refusal, after logging it (with the correlation ID, from the log context) and its cause."""
+        refusals.warning(
+            "refused %s: %s", refusal.kind.slug, refusal.detail, extra=_cause(refusal.kind.slug, refusal.kind.status)
+        )
+        self.metrics.refused.labels(refusal.kind.slug).inc()
+        await respond(send, *problems.problem_response(refusal.kind, refusal.detail, headers=refusal.headers))
 
 
-class _Captured:
-    def __init__(self) -> None:
-        self.status, self.headers, self.body = 500, [], b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status, self.headers = message["status"], list(message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            self.body += message.get("body", b"")
-
-
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    if not any(k == b"content-length" for k, _ in headers):
-        headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def _cause(cause: str, status: int | None = None) -> dict[str, Any]:
+    return {"fields": {"cause": cause, **({"status": status} if status else {})}}

@@ -38,6 +38,15 @@ INTERNAL_ERROR = ProblemType("internal-error", 500, "Internal error")
 UPSTREAM_UNAVAILABLE = ProblemType("upstream-unavailable", 503, "The tool server is temporarily unavailable")
 UPSTREAM_TIMEOUT = ProblemType("upstream-timeout", 504, "The tool server did not answer in time")
 HTTP_ERROR = ProblemType("http-error", 400, "Bad request")
+# Edge limits and input checks: the request is refused before it reaches mcpo or an upstream.
+AMBIGUOUS_HEADER = ProblemType("ambiguous-header", 400, "A header that must appear once appears more than once")
+BODY_TOO_LARGE = ProblemType("body-too-large", 413, "The request body is too large")
+JSON_TOO_DEEP = ProblemType("json-too-deep", 400, "The request body is nested too deeply")
+UNENCODABLE_TEXT = ProblemType("unencodable-text", 400, "A string is not valid Unicode")
+INVALID_NUMBER = ProblemType("invalid-number", 400, "A number is not finite")
+REQUEST_TIMEOUT = ProblemType("request-timeout", 408, "The request body did not arrive in time")
+INVALID_USER_IDENTITY = ProblemType("invalid-user-identity", 401, "The signed user identity is not valid")
+BAD_UPSTREAM_REPLY = ProblemType("bad-upstream-reply", 502, "The tool server's reply was broken")
 
 ALL_TYPES = (
     UNAUTHORIZED,
@@ -52,6 +61,14 @@ ALL_TYPES = (
     UPSTREAM_UNAVAILABLE,
     UPSTREAM_TIMEOUT,
     HTTP_ERROR,
+    AMBIGUOUS_HEADER,
+    BODY_TOO_LARGE,
+    JSON_TOO_DEEP,
+    UNENCODABLE_TEXT,
+    INVALID_NUMBER,
+    REQUEST_TIMEOUT,
+    INVALID_USER_IDENTITY,
+    BAD_UPSTREAM_REPLY,
 )
 
 

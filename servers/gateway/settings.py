@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+CONFIG_ENV = "MCPSTACK_GATEWAY_CONFIG"  # the config file's path, for every worker process
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(functools.cached_property,))
@@ -40,9 +42,21 @@ class TenantSettings(_Settings):
 
 
 class RateLimitSettings(_Settings):
-    per_client_per_minute: int = 100
+    per_client_per_minute: int = 100  # a client's bucket; each forwarded user's bucket
     global_per_minute: int = 1000
+    forwarding_client_share: float = 0.8  # of the global limit: the bucket of a client that forwards users
     redis_url: str | None = None
+
+
+class LimitSettings(_Settings):
+    """Edge limits, applied before a request reaches mcpo (docs/gateway.md lists each one's catalog key)."""
+
+    max_body_bytes: int = 262_144
+    max_json_depth: int = 32
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    max_concurrent_requests_per_client: int = 32
+    concurrency_wait_seconds: float = 2.0
 
 
 class IdentityHeaders(_Settings):
@@ -50,6 +64,14 @@ class IdentityHeaders(_Settings):
     email: str = "X-OpenWebUI-User-Email"
     role: str = "X-OpenWebUI-User-Role"
     name: str = "X-OpenWebUI-User-Name"
+    jwt: str = "X-OpenWebUI-User-Jwt"
+
+
+class PublicDetails(_Settings):
+    """What the status endpoints tell a caller without a key (their status codes are always public)."""
+
+    ready: bool = False
+    metrics: bool = True
 
 
 class GatewaySettings(_Settings):
@@ -62,6 +84,9 @@ class GatewaySettings(_Settings):
     cors_origins: list[str] = Field(default_factory=list)
     public_docs: bool = False
     identity_headers: IdentityHeaders = IdentityHeaders()
+    user_identity_secret_file: str | None = None  # HS256 key of the signed user identities (Open WebUI's)
+    limits: LimitSettings = LimitSettings()
+    public_details: PublicDetails = PublicDetails()
 
     def tenant(self, name: str | None) -> TenantSettings | None:
         return self._tenants_by_name.get(name) if name else None

@@ -1,9 +1,10 @@
 """Which tenant a request belongs to, which tools it may see and call, and which upstream serves it.
 
-Identity: a client trusted to forward user identity (Open WebUI with ENABLE_FORWARD_USER_INFO_HEADERS)
-sends the end user's id, e-mail and role in headers; the first tenant whose match rules fit the user
-wins. A request without forwarded identity belongs to its client's tenant. Anyone else gets the
-default tenant, and with no default tenant is denied.
+Identity: a request belongs to its client's tenant (the API key's) unless it carries an end user whose identity
+Open WebUI signed (identity.py), from a client that forwards users; then the first tenant whose rules fit the
+user wins (exact e-mail, exact domain of a well-formed address, role), else the default tenant, else it is denied.
+Plain X-OpenWebUI-User-* headers never choose a tenant or a role: from a client that forwards users, a plain
+user id only gives that user a rate-limit bucket of its own inside the client's share.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from servers.gateway.identity import UserIdentityVerifier, email_domain
 from servers.gateway.settings import GatewaySettings, TenantSettings
+
+MAX_USER_ID_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -22,40 +26,41 @@ class Caller:
     user_id: str | None = None
     email: str | None = None
     role: str | None = None
-
-    @property
-    def rate_limit_key(self) -> str:
-        # per end user when the client forwards users, else per client (key name)
-        return f"{self.client}:{self.user_id}" if self.user_id else self.client
+    verified: bool = False  # the user came signed by Open WebUI (else: none, or a plain id for rate limits only)
 
 
 def _matches(tenant: TenantSettings, email: str | None, role: str | None) -> bool:
     rules = tenant.match
-    email = (email or "").lower()
-    domain = email.rpartition("@")[2] if "@" in email else ""
+    domain = email_domain(email)
+    address = email.lower() if email and domain else None
     return bool(
-        (email and email in {e.lower() for e in rules.emails})
+        (address and address in {e.lower() for e in rules.emails})
         or (domain and domain in {d.lower() for d in rules.email_domains})
         or (role and role in rules.roles)
     )
 
 
 class TenantPolicy:
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, verifier: UserIdentityVerifier | None = None) -> None:
         self._settings = settings
+        self._verifier = verifier or UserIdentityVerifier(None)
 
     def identify(self, client: str, headers: Mapping[str, str]) -> Caller:
+        """The caller of a request; raises identity.InvalidIdentity for a signed identity that does not verify."""
         config = self._settings.clients[client]
-        names = self._settings.identity_headers
-        user_id = headers.get(names.user_id.lower()) if config.forwards_user_identity else None
-        email = headers.get(names.email.lower()) if config.forwards_user_identity else None
-        role = headers.get(names.role.lower()) if config.forwards_user_identity else None
-        if not (user_id or email):
+        if not config.forwards_user_identity:
             return Caller(client, config.tenant)
-        tenant = next(
-            (t.name for t in self._settings.tenants if _matches(t, email, role)), self._settings.default_tenant
-        )
-        return Caller(client, tenant, user_id or email, email, role)
+        names = self._settings.identity_headers
+        token = headers.get(names.jwt.lower())
+        if token is not None:
+            user = self._verifier.verify(token)
+            tenant = next(
+                (t.name for t in self._settings.tenants if _matches(t, user.email, user.role)),
+                self._settings.default_tenant,
+            )
+            return Caller(client, tenant, user.id, user.email, user.role, verified=True)
+        asserted = (headers.get(names.user_id.lower()) or "")[:MAX_USER_ID_LENGTH]
+        return Caller(client, config.tenant, asserted or None)
 
     def allowed_tools(self, caller: Caller, route: str) -> set[str] | None:
         """None: every tool of the route; empty set: the route is not allowed at all."""

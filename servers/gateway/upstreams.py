@@ -48,7 +48,7 @@ class Upstream:
         required: bool,
         metrics: GatewayMetrics,
         ping_interval: float = 2.0,
-        ping_timeout: float = 2.0,
+        ping_timeout: float = 5.0,  # a busy machine answers slowly; a hung upstream is still noticed in seconds
         connect_timeout: float = 10.0,
     ) -> None:
         self.name = name

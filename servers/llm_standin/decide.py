@@ -1,150 +1,138 @@
-"""The stand-in's documented rules. Pure functions: text and tool specs in, tool calls or text out.
+"""The stand-in's documented rules: which tools it calls for a message, and how it answers.
 
-Choosing tools (from the user's latest message and the tools offered):
-1. A fenced code block (```python ... ``` or ``` ... ```) -> the first tool that runs Python code
-   (its name or description mentions "python" and it takes a string `code`), with the block as `code`.
-2. The word "time", "clock" or "date" -> the first tool whose name contains "current_time", with the
-   first IANA timezone written in the message (e.g. "Asia/Tokyo") as `timezone`, else "UTC".
-3. "issues" together with an "owner/repo" -> the first tool whose name contains "list_issues", with
-   `owner` and `repo`.
-Several rules may fire for one message; no rule firing means no tool call.
+Choosing tools. It reads the latest user message and the tools the request offers (OpenAI `tools` in
+native function calling, or the `Available Tools: [...]` list of Open WebUI's legacy prompt) and calls
+nothing else. Outside fenced code blocks, the message may ask for:
+1. Running code. A fenced code block (```python ... ``` or ``` ... ```) -> a Python tool with exactly that
+   code as `code`. Without a block, "fibonacci(N)", "fibonacci of N" or "fibonacci number N" -> a Python tool that
+   computes fibonacci(N) (fibonacci(0) = 0, fibonacci(1) = 1) and prints it. A Python tool declares a
+   string `code` and mentions Python in its name or description (the sandbox's `execute_python`).
+2. The time: the word "time", "clock" or "date" -> a `get_current_time` tool (else Open WebUI's built-in
+   `get_current_timestamp`), with `timezone`: the first IANA zone written in the message ("Asia/Tokyo",
+   "UTC"), else a city written after "in", "at" or "for" that names a zone ("in Tokyo" -> "Asia/Tokyo", where
+   the zone database is installed), else "UTC".
+3. Issues: "issue" or "issues" with an "owner/repo" -> a `list_issues` tool with `owner` and `repo`.
+A tool matches by its own name: mcpo's operationIds `tool_<name>_post` (as Open WebUI names a tool server's
+tools, with `<server>_` in front when two servers share a name) count as `<name>`. For each rule the
+platform's tools (mcpo operations) are tried before Open WebUI's built-ins, in the order offered, and the
+first one whose JSON schema gets a value for every required argument is called: from the message, else the
+schema's default or its only enum value; arguments the schema does not declare are left out. Every rule that
+fires adds its call to the same assistant turn ("Run fibonacci(10) and tell me the time": the Python tool and
+the time tool, in that order). No rule fires: no tool call, and the answer says what the stand-in is.
 
-Answering: every tool result the prompt carries (Open WebUI's <source name=...>...</source> blocks,
-or OpenAI/Ollama `tool` messages) is reported on its own line: a run's stdout, a time's datetime and
-timezone, an error's message, the titles of a list of items (e.g. issues), or else the result itself
-(shortened). Without tool results the answer
-says which rules it knows.
+Answering. Once tool results are in the conversation (native: the `tool` messages after the latest user
+message, matched to the calls by `tool_call_id`; legacy: Open WebUI's `<source name=...>` blocks) it answers
+from all of them, one sentence per result, in order (answers.py): a run's output ("fibonacci(10) = 55
+(computed in the sandbox)." for its own fibonacci code, else "The sandbox ran the code; it printed: ..."), the
+time ("Right now the time in Asia/Tokyo is <datetime>."), the titles of listed issues, or else the result
+itself, shortened. A result that is an error (Open WebUI's `{"error": "HTTP error 422: {...}"}`, a
+problem+json body, a failed run) becomes a sentence naming the tool and quoting the tool's own message, never
+the JSON: `The get_current_time tool reported an error: "Invalid timezone ..."`; a refusal (HTTP 401/403)
+reads `The execute_python tool refused the request: "..."`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
-FENCED_CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-TIMEZONE = re.compile(r"\b(UTC|[A-Z][A-Za-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b")
+from servers.llm_standin.tools import ToolCall, ToolSpec, platform_first
+
+FENCED_CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+FIBONACCI = re.compile(r"\bfibonacci\s*(?:\(\s*(\d{1,5})\s*\)|(?:number\s+|of\s+)(\d{1,5})\b)", re.IGNORECASE)
 TIME_WORDS = re.compile(r"\b(time|clock|date)\b", re.IGNORECASE)
-REPOSITORY = re.compile(r"\b([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)\b")
-# A <source> element whose body holds no other <source> tag: Open WebUI's prompt template also
-# mentions `<source id="1">` as an example, with no closing tag.
-SOURCE = re.compile(r"<source\b([^>]*)>((?:(?!<source\b).)*?)</source>", re.DOTALL)
-SOURCE_NAME = re.compile(r'\bname="([^"]*)"')
-RESULT_PREVIEW = 400
+IANA_ZONE = re.compile(r"\b(UTC|GMT|[A-Z][A-Za-z]+(?:/[A-Z][A-Za-z_+-]*[A-Za-z]){1,2})\b")
+PLACE = re.compile(r"\b(?:in|at|for)\s+([A-Z][a-z]+(?:[ _][A-Z][a-z]+)*)")
+ISSUES = re.compile(r"\bissues?\b", re.IGNORECASE)
+REPOSITORY = re.compile(r"\b([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]*[A-Za-z0-9_-])")
+ZONE_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+FIBONACCI_CODE = """def fibonacci(n):
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+print(fibonacci({n}))
+"""
 NO_TOOL_ANSWER = (
-    "I am mcpstack's LLM stand-in, a test double. I call a Python tool for a fenced code block, "
-    "a time tool when you ask for the time, and an issues tool for 'issues of owner/repo'."
+    "I am mcpstack's LLM stand-in, a test double, not a language model. I run a fenced code block or "
+    "fibonacci(N) with a Python tool, ask a time tool when you ask for the time (in a zone such as "
+    "Asia/Tokyo), and list the issues of owner/repo with an issues tool."
 )
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str = ""
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        return self.parameters.get("properties", {}) if isinstance(self.parameters, dict) else {}
-
-    @classmethod
-    def from_dict(cls, spec: dict[str, Any]) -> ToolSpec:
-        function = spec.get("function", spec)  # OpenAI wraps the spec in {"type": "function", "function": ...}
-        return cls(function.get("name", ""), function.get("description") or "", function.get("parameters") or {})
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    arguments: dict[str, Any]
-
-
 def choose_tool_calls(message: str, tools: list[ToolSpec]) -> list[ToolCall]:
+    """The tool calls for a user message, in rule order (code, time, issues); only offered tools."""
+    prose = FENCED_CODE.sub(" ", message)
     calls = []
-    code = FENCED_CODE.search(message)
-    if code and (tool := _first(tools, _runs_python)):
-        calls.append(ToolCall(tool.name, {"code": code.group(1).strip() + "\n"}))
-    if TIME_WORDS.search(message) and (tool := _first(tools, lambda t: "current_time" in t.name)):
-        zone = TIMEZONE.search(_without_code(message))
-        calls.append(ToolCall(tool.name, {"timezone": zone.group(1) if zone else "UTC"}))
-    repository = REPOSITORY.search(_without_code(message))
-    if "issues" in message.lower() and repository and (tool := _first(tools, lambda t: "list_issues" in t.name)):
-        calls.append(ToolCall(tool.name, {"owner": repository.group(1), "repo": repository.group(2)}))
+    code = _code_to_run(message, prose)
+    if code is not None and (call := _call(tools, _runs_python, {"code": code})):
+        calls.append(call)
+    if TIME_WORDS.search(prose):
+        known = {"timezone": zone_in(prose)}
+        call = _call(tools, _tells_time("get_current_time"), known) or _call(
+            tools, _tells_time("get_current_timestamp"), known
+        )
+        if call:
+            calls.append(call)
+    repository = REPOSITORY.search(prose) if ISSUES.search(prose) else None
+    if repository:
+        known = {"owner": repository.group(1), "repo": repository.group(2)}
+        if call := _call(tools, lambda tool: tool.operation == "list_issues", known):
+            calls.append(call)
     return calls
+
+
+def _code_to_run(message: str, prose: str) -> str | None:
+    block = FENCED_CODE.search(message)
+    if block:
+        return block.group(1).strip("\n") + "\n"
+    fibonacci = FIBONACCI.search(prose)
+    if fibonacci:
+        return FIBONACCI_CODE.format(n=int(fibonacci.group(1) or fibonacci.group(2)))
+    return None
+
+
+def _call(tools: list[ToolSpec], wanted: Callable[[ToolSpec], bool], known: dict[str, Any]) -> ToolCall | None:
+    for tool in platform_first([tool for tool in tools if wanted(tool)]):
+        arguments = tool.arguments(known)
+        if arguments is not None:
+            return ToolCall(tool.name, arguments)
+    return None
 
 
 def _runs_python(tool: ToolSpec) -> bool:
     mentions = "python" in tool.name.lower() or "python" in tool.description.lower()
-    return mentions and tool.properties.get("code", {}).get("type") == "string"
+    code = tool.properties.get("code")
+    return mentions and isinstance(code, dict) and code.get("type", "string") == "string"
 
 
-def _first(tools: list[ToolSpec], wanted: Any) -> ToolSpec | None:
-    return next((tool for tool in tools if wanted(tool)), None)
+def _tells_time(operation: str) -> Callable[[ToolSpec], bool]:
+    return lambda tool: tool.operation == operation
 
 
-def _without_code(message: str) -> str:
-    return FENCED_CODE.sub(" ", message)
+def zone_in(text: str) -> str:
+    """The first IANA zone written in the text, else the zone of a city named after in/at/for, else UTC."""
+    written = IANA_ZONE.search(text)
+    if written:
+        return written.group(1)
+    for place in PLACE.findall(text):
+        zone = city_zones().get(place.replace("_", " "))
+        if zone:
+            return zone
+    return "UTC"
 
 
-def tools_from_legacy_prompt(system_prompt: str) -> list[ToolSpec] | None:
-    """The tool specs of Open WebUI's function-calling prompt ('Available Tools: [...]'), if it is one."""
-    marker = system_prompt.find("Available Tools:")
-    if marker < 0:
-        return None
-    start = system_prompt.find("[", marker)
-    try:
-        specs, _ = json.JSONDecoder().raw_decode(system_prompt[start:])
-    except (ValueError, json.JSONDecodeError):
-        return []
-    return [ToolSpec.from_dict(spec) for spec in specs if isinstance(spec, dict)]
-
-
-def legacy_tool_choice(message: str, tools: list[ToolSpec]) -> str:
-    """The JSON answer Open WebUI's legacy function calling expects."""
-    calls = choose_tool_calls(message, tools)
-    return json.dumps({"tool_calls": [{"name": c.name, "parameters": c.arguments} for c in calls]})
-
-
-def results_in_prompt(text: str) -> list[tuple[str, str]]:
-    """(tool name, result text) of every <source> block in a prompt."""
-    results = []
-    for attributes, body in SOURCE.findall(text):
-        name = SOURCE_NAME.search(attributes)
-        results.append((html.unescape(name.group(1)) if name else "tool", html.unescape(body.strip())))
-    return results
-
-
-def answer(results: list[tuple[str, str]]) -> str:
-    if not results:
-        return NO_TOOL_ANSWER
-    return "\n".join(f"- {name}: {_describe(body)}" for name, body in results)
-
-
-def _describe(body: str) -> str:
-    value = _parse(body)
-    if isinstance(value, dict):
-        if "error" in value or "detail" in value or value.get("status", 200) >= 400:
-            message = value.get("detail") or value.get("error") or value.get("title")
-            return f"error: {message}"
-        if "stdout" in value:
-            output = str(value.get("stdout", "")).strip() or "(no output)"
-            failed = value.get("exit_code") not in (0, None)
-            return f"the code printed {output}" + (f" (exit code {value['exit_code']})" if failed else "")
-        if "datetime" in value:
-            return f"the time in {value.get('timezone', 'UTC')} is {value['datetime']}"
-        value = value.get("results", value)  # mcpo wraps list results as {"results": [...]}
-    if isinstance(value, list) and value and all(isinstance(v, dict) and "title" in v for v in value):
-        return "; ".join(f"#{v.get('number', '?')} {v['title']}" for v in value)
-    text = body if len(body) <= RESULT_PREVIEW else body[:RESULT_PREVIEW] + "..."
-    return text
-
-
-def _parse(body: str) -> Any:
-    for candidate in (body, body.replace("'", '"')):
-        try:
-            return json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-    return None
+@cache
+def city_zones() -> dict[str, str]:
+    """'Tokyo' -> 'Asia/Tokyo', 'New York' -> 'America/New_York', from the installed zone database."""
+    zones: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        area, _, city = zone.rpartition("/")
+        if area.split("/")[0] in ZONE_AREAS:
+            zones.setdefault(city.replace("_", " "), zone)
+    return zones

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from servers.sandbox.layers import HostSupport, Layer
 from servers.sandbox.settings import PipSettings, RunnerSettings
+from servers.sandbox.tmpfs import SHM, WORK
 
 WORKDIR = "/sandbox"  # inside the namespaces: the run's private tmpfs, its cwd, HOME and TMPDIR
 PACKAGES_DIR = "/packages"
-SHM_BYTES = 16 * 1024 * 1024
+SHM_BYTES = 16 * 1024 * 1024  # /dev/shm without inode_limits (with them, it shares the run's tmpfs)
 PIP_PREFIX = "/opt/pip"  # where pip's venv is mounted for the package steps
 INNER_UID = 1000  # the uid the code sees inside its user namespace
 INNER_NAME = "sandbox"
@@ -44,6 +45,8 @@ class Bwrap:
     code_fd: int | None = None
     mounts: tuple[Mount, ...] = ()
     env: dict[str, str] | None = None  # None: keep bwrap's own environment
+    held: Path | None = None  # where tmpfs.holder mounted the run's tmpfs (else bwrap mounts them, bytes capped only)
+    with_pip: bool = False  # pip's venv mounted at PIP_PREFIX: the package steps only, never the run
 
 
 def bwrap_argv(host: HostSupport, settings: RunnerSettings, runtime_dir: Path, options: Bwrap) -> list[str]:
@@ -74,7 +77,7 @@ def _namespaces(host: HostSupport, options: Bwrap) -> list[str]:
 
 
 def _filesystem(host: HostSupport, settings: RunnerSettings, runtime_dir: Path, options: Bwrap) -> list[str]:
-    argv = system_binds(settings.interpreter(), settings.pip)
+    argv = system_binds(settings.interpreter(), settings.pip if options.with_pip else None)
     argv += ["--ro-bind", str(runtime_dir / "etc/passwd"), "/etc/passwd"]
     argv += ["--ro-bind", str(runtime_dir / "etc/group"), "/etc/group"]
     if options.network:
@@ -86,11 +89,19 @@ def _filesystem(host: HostSupport, settings: RunnerSettings, runtime_dir: Path, 
     # /dev: bubblewrap's minimal set (null, zero, random, urandom, tty, ...), then read-only; shared memory
     # (multiprocessing's semaphores) gets a small tmpfs of its own
     shm = "/dev/shm"  # noqa: S108 - the run's own tmpfs
-    argv += ["--dev", "/dev", "--size", str(min(options.workdir_bytes, SHM_BYTES)), "--tmpfs", shm]
+    argv += ["--dev", "/dev"]
+    if options.held:
+        argv += ["--bind", str(options.held / SHM), shm]
+    else:
+        argv += ["--size", str(min(options.workdir_bytes, SHM_BYTES)), "--tmpfs", shm]
     if host.bwrap_proc and {Layer.PRIVATE_PROC, Layer.PID_NAMESPACE} <= options.layers:
         argv += ["--proc", "/proc"]
+    if options.held:
+        argv += ["--bind", str(options.held / WORK), WORKDIR]
+    else:
+        argv += ["--size", str(options.workdir_bytes), "--perms", "0700", "--tmpfs", WORKDIR]
     tmp = "/tmp"  # noqa: S108 - a symlink to the run's own tmpfs
-    argv += ["--size", str(options.workdir_bytes), "--perms", "0700", "--tmpfs", WORKDIR, "--symlink", WORKDIR, tmp]
+    argv += ["--symlink", WORKDIR, tmp]
     for mount in options.mounts:
         argv += ["--bind" if mount.writable else "--ro-bind", mount.source, mount.destination]
     if options.code_fd is not None:

@@ -29,6 +29,7 @@ class Layer(StrEnum):
     IPC_NAMESPACE = "ipc_namespace"  # private System V IPC and POSIX message queues
     PRIVATE_PROC = "private_proc"  # a /proc of its own pid namespace (else no /proc at all)
     SEPARATE_USER = "separate_user"  # runs as another kernel uid than the server
+    INODE_LIMITS = "inode_limits"  # the run's tmpfs are capped in files too, not only bytes (tmpfs.py)
 
 
 ALWAYS = frozenset({Layer.PROCESS_GROUP, Layer.SCRUBBED_ENV})
@@ -74,6 +75,10 @@ class HostSupport:
     choom: str | None = None
     nice: str | None = None
     setpriv: str | None = None  # switches to the run's uid where the server may (separate_user)
+    unshare: str | None = None  # with mount and sh: the holder of the run's inode-capped tmpfs (inode_limits)
+    mount: str | None = None
+    mkdir: str | None = None
+    sh: str | None = None
 
 
 def check_required(available: Iterable[Layer], required: Iterable[Layer], missing: dict[Layer, str]) -> None:
@@ -100,6 +105,19 @@ except OSError:
     facts["usr_writable"] = False
 facts["proc_pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit()) if os.path.isdir("/proc/self") else None
 print(json.dumps(facts))
+"""
+
+# How many files fit in /sandbox and /dev/shm together (the probe's tmpfs has 16 inodes).
+INODE_PROBE = """
+import os
+n = 0
+try:
+    while n < 64:
+        open(os.path.join(("/sandbox", "/dev/shm")[n % 2], "f%d" % n), "w").close()
+        n += 1
+except OSError:
+    pass
+print(n)
 """
 
 SECCOMP_PROBE = """

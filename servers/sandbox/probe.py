@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from servers.sandbox.commands import Bwrap, as_user, bwrap_argv, memfd
 from servers.sandbox.layers import (
     ALWAYS,
+    INODE_PROBE,
     NAMESPACE_PROBE,
     NAMESPACES,
     SECCOMP_PROBE,
@@ -24,9 +27,11 @@ from servers.sandbox.layers import (
 )
 from servers.sandbox.seccomp import UnsupportedArchitecture, build_filter
 from servers.sandbox.settings import RunnerSettings
+from servers.sandbox.tmpfs import Quota, holder, prepare
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 PROBE_WORKDIR_BYTES = 1024 * 1024
+PROBE_INODES = 16
 _PROBED: dict[
     tuple[str, int, int, tuple[str, ...]], HostSupport
 ] = {}  # what a host supports does not change while we run
@@ -60,11 +65,16 @@ class _Probe:
             choom=find_tool("choom"),
             nice=find_tool("nice"),
             setpriv=find_tool("setpriv"),
+            unshare=find_tool("unshare"),
+            mount=find_tool("mount"),
+            mkdir=find_tool("mkdir"),
+            sh=find_tool("sh"),
         )
         self._separate_user(host)
         self._rlimits(host)
         self._seccomp()
         host = self._namespaces(host)
+        self._inode_limits(host)
         for layer in self.available:
             self.missing.pop(layer, None)
         return replace(host, available=frozenset(self.available), missing=dict(self.missing))
@@ -172,3 +182,31 @@ class _Probe:
         if not (code == 0 and out.strip() == "filtered"):
             self.available.discard(Layer.SECCOMP)
             self.missing[Layer.SECCOMP] = f"bwrap --seccomp probe failed: {first_line(err or out)}"
+
+    def _inode_limits(self, host: HostSupport) -> None:
+        if Layer.MOUNT_NAMESPACE not in self.available:
+            self.missing[Layer.INODE_LIMITS] = "needs bubblewrap's mount namespace"
+            return
+        if not (host.unshare and host.mount and host.mkdir and host.sh):
+            self.missing[Layer.INODE_LIMITS] = "unshare, mount (util-linux), mkdir or sh not found"
+            return
+        held = Path(tempfile.mkdtemp(prefix="probe-", dir=self.runtime_dir))
+        try:
+            uid = self.settings.run_uid if self.as_user else None
+            if uid is not None:
+                os.chown(held, uid, uid)
+            prepare(held, uid)
+            options = Bwrap(NAMESPACES, False, PROBE_WORKDIR_BYTES, held=held)
+            argv = [
+                *self.as_user,
+                *holder(host, held, Quota(PROBE_WORKDIR_BYTES, PROBE_INODES)),
+                *bwrap_argv(host, self.settings, self.runtime_dir, options),
+            ]
+            code, out, err = run_probe([*argv, "--", self.python, "-c", INODE_PROBE])
+        finally:
+            shutil.rmtree(held, ignore_errors=True)
+        count = out.strip() if code == 0 else ""
+        if count.isdigit() and 0 < int(count) < PROBE_INODES:
+            self.available.add(Layer.INODE_LIMITS)
+        else:
+            self.missing[Layer.INODE_LIMITS] = f"cannot mount inode-capped tmpfs for runs: {first_line(err or out)}"

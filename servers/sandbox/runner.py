@@ -54,6 +54,7 @@ from servers.sandbox.results import ExecutionResult, StopReason, not_run
 from servers.sandbox.seccomp import build_filter
 from servers.sandbox.settings import PipSettings, RunnerSettings
 from servers.sandbox.supervise import Supervised, supervise
+from servers.sandbox.tmpfs import Quota, holder, prepare
 
 __all__ = ["ExecutionResult", "PipSettings", "RunnerSettings", "Sandbox", "StopReason"]
 
@@ -134,6 +135,8 @@ class Sandbox:
         layers = (wanted & host.available) | ALWAYS
         if layers & NAMESPACES:  # bubblewrap always brings a user and a mount namespace
             layers |= BWRAP_BASE & host.available
+        else:  # the inode-capped tmpfs are bubblewrap's
+            layers -= {Layer.INODE_LIMITS}
         sandbox = cls(settings, host, runtime, frozenset(layers))
         weakref.finalize(sandbox, shutil.rmtree, str(runtime), True)
         return sandbox
@@ -169,7 +172,15 @@ class Sandbox:
         scratch = Path(tempfile.mkdtemp(prefix="run-", dir=self.runtime_dir))
         if self.run_user is not None:
             shutil.chown(scratch, self.run_user, self.run_user)
+        if Layer.INODE_LIMITS in self.layers:
+            prepare(scratch, self.run_user)
         return scratch
+
+    def _held(self, scratch: Path, quota: Quota) -> tuple[list[str], Path | None]:
+        """The holder that mounts the step's inode-capped tmpfs in the scratch directory, where available."""
+        if Layer.INODE_LIMITS not in self.layers:
+            return [], None
+        return holder(self.host, scratch, quota), scratch
 
     # -- a run --
 
@@ -212,6 +223,7 @@ class Sandbox:
             seccomp_fd = self._seccomp(stack, self.layers, network=False)
             if self.uses_bwrap:
                 code_fd = stack.enter_context(memfd("main.py", code.encode("utf-8", errors="surrogatepass")))
+                held_by, held = self._held(scratch, Quota(s.disk_quota_bytes, s.disk_inodes))
                 options = Bwrap(
                     self.layers,
                     network=False,
@@ -220,9 +232,11 @@ class Sandbox:
                     code_fd=code_fd,
                     mounts=(Mount(str(scratch / "site"), PACKAGES_DIR),) if with_packages else (),
                     env=run_env(WORKDIR, packages_path=PACKAGES_DIR if with_packages else None),
+                    held=held,
                 )
                 argv = [
                     *outside(self.host, self.run_user),
+                    *held_by,
                     *bwrap_argv(self.host, s, self.runtime_dir, options),
                     "--",
                     *self._limits(limit),
@@ -295,7 +309,9 @@ class Sandbox:
                     memory=_mib(s.memory_limit_bytes),
                     processes=s.max_processes,
                     file_size=_mib(s.max_file_bytes),
-                    disk=_mib(s.disk_quota_bytes),
+                    disk=f"{_mib(s.disk_quota_bytes)}, {s.disk_inodes} files"
+                    if Layer.INODE_LIMITS in self.layers
+                    else _mib(s.disk_quota_bytes),
                 )
         if last.startswith("EOFError"):
             return None, "the program read from stdin, which is empty in the sandbox: put the input in the code"
@@ -362,6 +378,7 @@ class Sandbox:
         with contextlib.ExitStack() as stack:
             seccomp_fd = self._seccomp(stack, layers, network=network)
             if self.uses_bwrap:
+                held_by, held = self._held(scratch, Quota(pip.max_bytes + PIP_WORKDIR_SLACK, pip.max_inodes))
                 options = Bwrap(
                     layers,
                     network=network,
@@ -369,8 +386,10 @@ class Sandbox:
                     seccomp_fd=seccomp_fd,
                     mounts=mounts,
                     env=run_env(WORKDIR, extra=PIP_ENV),
+                    held=held,
+                    with_pip=True,
                 )
-                command = [*bwrap_argv(self.host, s, self.runtime_dir, options), "--", *pip_limits, *argv]
+                command = [*held_by, *bwrap_argv(self.host, s, self.runtime_dir, options), "--", *pip_limits, *argv]
                 env, cwd = {}, "/"
             else:
                 command = [*pip_limits, *self._launcher(seccomp_fd), *argv]
@@ -386,17 +405,21 @@ class Sandbox:
         if run.stopped is StopReason.TIMEOUT:
             text = f"installing the packages took longer than {limit:g} s"
         elif "[Errno 27] File too large" in run.stderr + run.stdout:
-            denial = pkgs.Denial(
-                " ".join(a for a in argv[argv.index("--") + 1 :]),
-                pkgs.DenialReason.TOO_LARGE,
-                f"a download is larger than the limit of {_mib(pip.max_bytes)}",
-            )
-            return not_run(StopReason.DENIED_PACKAGE, str(denial), denial=denial)
+            return _too_large(argv, f"a download is larger than the limit of {_mib(pip.max_bytes)}")
+        elif "[Errno 28] No space left on device" in run.stderr + run.stdout:
+            files = f" and {pip.max_inodes} files" if Layer.INODE_LIMITS in self.layers else ""
+            space = f"at most {_mib(pip.max_bytes)}{files}"
+            return _too_large(argv, f"the packages do not fit the install's space: {space}")
         elif run.returncode != 0 or run.stopped is not None:
             text = "installing the packages failed: " + _pip_error(run.stderr or run.stdout)
         else:
             return None
         return not_run(StopReason.INSTALL_FAILED, text)
+
+
+def _too_large(argv: list[str], detail: str) -> ExecutionResult:
+    denial = pkgs.Denial(" ".join(argv[argv.index("--") + 1 :]), pkgs.DenialReason.TOO_LARGE, detail)
+    return not_run(StopReason.DENIED_PACKAGE, str(denial), denial=denial)
 
 
 def _pip_error(output: str) -> str:

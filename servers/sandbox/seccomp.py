@@ -19,6 +19,7 @@ The program is handed to bwrap (`--seccomp FD`) or, without bwrap, installed by 
 from __future__ import annotations
 
 import errno
+import json
 import platform
 import struct
 from collections.abc import Iterable
@@ -409,8 +410,6 @@ def container_profile() -> dict:
 
 def main() -> None:
     """python -m servers.sandbox.seccomp > servers/sandbox/data/container-seccomp.json"""
-    import json
-
     print(json.dumps(container_profile(), indent=2))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from servers.common.http import build_http_app
 from servers.common.metrics import ToolMetrics
+from servers.sandbox.caller import caller_key
 from servers.sandbox.layers import Layer, check_required, parse_layers
 from servers.sandbox.metrics import SandboxMetrics
 from servers.sandbox.pool import Busy, RunPool
@@ -34,6 +35,10 @@ logger = logging.getLogger("mcpstack.sandbox")
 
 def _int(env: dict[str, str], key: str, default: int) -> int:
     return int(env[key]) if env.get(key, "").strip() else default
+
+
+def _optional_int(env: dict[str, str], key: str) -> int | None:
+    return int(env[key]) if env.get(key, "").strip() else None
 
 
 def _float(env: dict[str, str], key: str, default: float) -> float:
@@ -55,6 +60,7 @@ def _pip_settings(env: dict[str, str]) -> PipSettings | None:
         timeout_seconds=_float(env, "SANDBOX_INSTALL_TIMEOUT_SECONDS", PipSettings.timeout_seconds),
         max_packages=_int(env, "SANDBOX_MAX_PACKAGES", PipSettings.max_packages),
         max_bytes=_int(env, "SANDBOX_MAX_PACKAGE_BYTES", PipSettings.max_bytes),
+        max_inodes=_int(env, "SANDBOX_PACKAGE_INODES", PipSettings.max_inodes),
     )
 
 
@@ -65,6 +71,8 @@ class SandboxSettings:
     max_concurrent_runs: int = 4
     max_queued_runs: int = 16
     queue_timeout_seconds: float = 10.0
+    max_runs_per_caller: int | None = None  # a caller's share of the pool (None: the whole pool)
+    max_queued_per_caller: int | None = None  # and of the queue (None: the whole queue)
     max_code_bytes: int = 100_000
     required_layers: frozenset[Layer] = frozenset()
     runner: RunnerSettings = field(default_factory=RunnerSettings)
@@ -79,6 +87,8 @@ class SandboxSettings:
             max_concurrent_runs=_int(env, "SANDBOX_MAX_CONCURRENT_RUNS", cls.max_concurrent_runs),
             max_queued_runs=_int(env, "SANDBOX_MAX_QUEUED_RUNS", cls.max_queued_runs),
             queue_timeout_seconds=_float(env, "SANDBOX_QUEUE_TIMEOUT_SECONDS", cls.queue_timeout_seconds),
+            max_runs_per_caller=_optional_int(env, "SANDBOX_MAX_RUNS_PER_CALLER"),
+            max_queued_per_caller=_optional_int(env, "SANDBOX_MAX_QUEUED_PER_CALLER"),
             max_code_bytes=_int(env, "SANDBOX_MAX_CODE_BYTES", cls.max_code_bytes),
             required_layers=parse_layers(env.get("SANDBOX_REQUIRED_LAYERS") or "") or frozenset(),
             runner=RunnerSettings(
@@ -90,6 +100,7 @@ class SandboxSettings:
                 max_file_bytes=_int(env, "SANDBOX_MAX_FILE_BYTES", runner.max_file_bytes),
                 max_open_files=_int(env, "SANDBOX_MAX_OPEN_FILES", runner.max_open_files),
                 disk_quota_bytes=_int(env, "SANDBOX_DISK_QUOTA_BYTES", runner.disk_quota_bytes),
+                disk_inodes=_int(env, "SANDBOX_DISK_INODES", runner.disk_inodes),
                 layers=parse_layers(env.get("SANDBOX_LAYERS")),
                 run_uid=_int(env, "SANDBOX_RUN_UID", runner.run_uid),
                 pip=_pip_settings(env),
@@ -119,6 +130,9 @@ class SandboxService:
                 "queued": self.pool.queued,
                 "max_concurrent": self.pool.max_active,
                 "max_queued": self.pool.max_queued,
+                "max_per_caller": self.pool.max_active_per_caller,
+                "max_queued_per_caller": self.pool.max_queued_per_caller,
+                "callers": len(self.pool.shares()),
             },
             "packages": self.settings.runner.pip is not None,
         }
@@ -149,6 +163,8 @@ def create_service(settings: SandboxSettings | None = None) -> SandboxService:
         settings.max_queued_runs,
         settings.queue_timeout_seconds,
         on_change=sandbox_metrics.pool_changed,
+        max_active_per_caller=settings.max_runs_per_caller,
+        max_queued_per_caller=settings.max_queued_per_caller,
     )
     server: MCPServer[Any] = MCPServer(
         NAME,
@@ -181,6 +197,7 @@ def create_service(settings: SandboxSettings | None = None) -> SandboxService:
             ),
         ] = None,
         packages: Annotated[list[str] | None, Field(description=package_help)] = None,
+        ctx: Context | None = None,
     ) -> ExecutionResult:
         timeout = settings.default_timeout_seconds if timeout_seconds is None else timeout_seconds
         if not 0 < timeout <= settings.max_timeout_seconds:
@@ -191,8 +208,9 @@ def create_service(settings: SandboxSettings | None = None) -> SandboxService:
         if size > settings.max_code_bytes:
             raise ToolError(f"Invalid 'code': {size} bytes; at most {settings.max_code_bytes} bytes")
         started = time.perf_counter()
+        caller = caller_key(ctx.request_context.meta if ctx else None)
         try:
-            async with pool.slot():
+            async with pool.slot(caller):
                 result = await sandbox.run(code, timeout, packages or ())
         except Busy as busy:
             sandbox_metrics.record_failure("busy", time.perf_counter() - started)

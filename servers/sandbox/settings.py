@@ -18,6 +18,7 @@ class PipSettings:
     timeout_seconds: float = 60.0  # download and install together
     max_packages: int = 5
     max_bytes: int = 200 * 1024 * 1024  # all downloaded wheels together; also the file-size cap of pip
+    max_inodes: int = 20_000  # files and directories an install may create (its tmpfs' nr_inodes)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class RunnerSettings:
     max_file_bytes: int = 16 * 1024 * 1024  # RLIMIT_FSIZE
     max_open_files: int = 256  # RLIMIT_NOFILE
     disk_quota_bytes: int = 64 * 1024 * 1024  # size of the run's private tmpfs
+    disk_inodes: int = 8192  # files and directories in it (nr_inodes), where inode_limits is on
     layers: frozenset[Layer] | None = None  # None: every layer the host supports
     run_uid: int = 65534  # kernel uid of runs when the server may switch users (separate_user)
     pip: PipSettings | None = None  # None: packages are refused

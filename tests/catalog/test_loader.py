@@ -9,6 +9,7 @@ import pytest
 
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import CatalogError, Problem, environments, load_catalog
+from mcpstack.catalog.graph import dependency_graph
 from mcpstack.catalog.models import GatewayService, McpServerService
 from tests.conftest import EditConfig
 
@@ -302,7 +303,5 @@ def test_rate_limit_redis_must_be_a_service(edit_config: EditConfig) -> None:
 
 
 def test_the_gateway_depends_on_its_redis(config_copy: Path) -> None:
-    from mcpstack.catalog.checks import dependency_graph
-
     assert "redis" in dependency_graph(load_catalog(config_copy, "prod"))["mcpo"]
     assert "redis" not in dependency_graph(load_catalog(config_copy, "dev"))["mcpo"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
-from mcpstack.catalog.checks import dependency_graph
+from mcpstack.catalog.graph import dependency_graph
 from tests.catalog.test_loader import only_problem, problems
 from tests.conftest import EditConfig
 

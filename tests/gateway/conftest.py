@@ -7,12 +7,16 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.settings import GatewaySettings
+from tests.gateway.identities import SIGNING_KEY
+from tests.gateway.stub_mcpo import StubUpstream, build, stub_upstreams
 
 
 def free_port() -> int:
@@ -25,7 +29,7 @@ def free_port() -> int:
 def key_files(tmp_path: Path) -> dict[str, Path]:
     keys = {"open-webui": "k-open-webui-0123456789", "ci": "k-ci-0123456789abcdef", "noisy": "k-noisy-0123456789abc"}
     paths = {}
-    for name, key in keys.items():
+    for name, key in {**keys, "signing-key": SIGNING_KEY}.items():
         paths[name] = tmp_path / name
         paths[name].write_text(key + "\n")
     return paths
@@ -65,6 +69,14 @@ def settings(key_files: dict[str, Path]) -> GatewaySettings:
             "default_tenant": None,
             "timeout_seconds": 1.0,
             "rate_limits": {"per_client_per_minute": 5, "global_per_minute": 8},
+            "user_identity_secret_file": str(key_files["signing-key"]),
+            "limits": {
+                "max_body_bytes": 2048,
+                "max_json_depth": 8,
+                "body_timeout_seconds": 0.3,
+                "max_concurrent_requests_per_client": 2,
+                "concurrency_wait_seconds": 0.1,
+            },
         }
     )
 
@@ -119,3 +131,23 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def upstreams() -> dict[str, StubUpstream]:
+    return stub_upstreams()
+
+
+@pytest.fixture
+def metrics() -> GatewayMetrics:
+    return GatewayMetrics()
+
+
+@pytest.fixture
+async def client(
+    settings: GatewaySettings, upstreams: dict[str, StubUpstream], metrics: GatewayMetrics
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway pipeline around the stand-in for mcpo (tests/gateway/stub_mcpo.py), over in-process HTTP."""
+    app = build(settings, upstreams, metrics)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        yield http

@@ -4,137 +4,40 @@ Docker suites in e2e/). Upstream connection state is set directly, so every bran
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
-from servers.gateway.auth import ApiKeys
 from servers.gateway.metrics import GatewayMetrics
-from servers.gateway.middleware import GatewayMiddleware
-from servers.gateway.ratelimit import RateLimiter
-from servers.gateway.settings import GatewaySettings
-from servers.gateway.tenancy import TenantPolicy
-from servers.gateway.upstreams import Upstreams
-
-SPEC = {
-    "openapi": "3.1.0",
-    "servers": [{"url": "/time"}],
-    "paths": {"/get_current_time": {"post": {}}, "/convert_time": {"post": {}}},
-}
+from tests.gateway.identities import signed_user
+from tests.gateway.stub_mcpo import ACME_USER, assert_problem, auth, build, user
 
 
-class StubUpstream:
-    """Connection state of one upstream, as the middleware reads it."""
-
-    def __init__(self, name: str, tools: set[str], required: bool = True) -> None:
-        self.name, self.tools, self.required = name, frozenset(tools), required
-        self.state = "up"
-        self.since = 1.0  # connection epoch: the discovery cache is kept per connection
-        self.lost = asyncio.Event()
-        self.suspected = 0
-
-    @property
-    def available(self) -> bool:
-        return self.state == "up"
-
-    def retry_after(self) -> int:
-        return 7
-
-    def suspect(self) -> None:
-        self.suspected += 1
-
-    async def wait_lost(self) -> None:
-        await self.lost.wait()
-
-    def describe(self) -> dict[str, Any]:
-        return {"state": self.state, "required": self.required}
-
-
-async def stub_mcpo(scope: dict, receive: Any, send: Any) -> None:
-    """Answers like mcpo's mounted sub-apps: echoes the path it was called with."""
-    path = scope["path"]
-    if path.endswith("/openapi.json"):
-        body, status = json.dumps(SPEC).encode(), 200
-    elif path.endswith("/slow"):
-        await asyncio.sleep(30)
-        body, status = b"{}", 200
-    elif path.endswith("/explode"):
-        raise RuntimeError("secret internals: token=abc")
-    else:
-        body, status = json.dumps({"called": path}).encode(), 200
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-@pytest.fixture
-def upstreams() -> dict[str, StubUpstream]:
-    return {
-        "time": StubUpstream("time", {"get_current_time", "convert_time", "slow", "explode"}),
-        "sandbox": StubUpstream("sandbox", {"execute_python"}, required=False),
-        "github": StubUpstream("github", {"search"}, required=False),
-        "github--acme": StubUpstream("github--acme", {"search"}, required=False),
-    }
-
-
-@pytest.fixture
-def metrics() -> GatewayMetrics:
-    return GatewayMetrics()
-
-
-def build(settings: GatewaySettings, upstreams: dict[str, StubUpstream], metrics: GatewayMetrics) -> GatewayMiddleware:
-    return GatewayMiddleware(
-        stub_mcpo,
-        settings=settings,
-        keys=ApiKeys.from_files(settings.clients),
-        policy=TenantPolicy(settings),
-        limiter=RateLimiter(settings.rate_limits.per_client_per_minute, settings.rate_limits.global_per_minute),
-        upstreams=Upstreams(upstreams),
-        metrics=metrics,
-    )  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def client(settings, upstreams, metrics) -> AsyncIterator[httpx.AsyncClient]:
-    app = build(settings, upstreams, metrics)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-        yield http
-
-
-def auth(name: str) -> dict[str, str]:
-    keys = {"open-webui": "k-open-webui-0123456789", "ci": "k-ci-0123456789abcdef", "noisy": "k-noisy-0123456789abc"}
-    return {"Authorization": f"Bearer {keys[name]}"}
-
-
-ACME_USER = {**auth("open-webui"), "X-OpenWebUI-User-Id": "u-1", "X-OpenWebUI-User-Email": "ann@acme.test"}
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["type"] == f"urn:mcpstack:problem:{slug}"
-    assert body["status"] == status
-    assert body["correlation_id"] == response.headers["x-request-id"]
-    return body
-
-
-async def test_probes_and_metrics_need_no_key(client: httpx.AsyncClient, upstreams) -> None:
+async def test_probes_need_no_key_but_readiness_details_do(client: httpx.AsyncClient, upstreams) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     ready = await client.get("/ready")
     assert ready.status_code == 200
-    assert ready.json()["upstreams"]["sandbox"] == {"state": "up", "required": False}
-    assert "gateway_requests_total" in (await client.get("/metrics")).text
+    assert ready.json() == {"status": "ready"}
+    detailed = await client.get("/ready", headers=auth("ci"))
+    assert detailed.json()["upstreams"]["sandbox"] == {"state": "up", "required": False}
+    assert "gateway_requests_total" in (await client.get("/metrics")).text  # public_details.metrics: the default
+
+
+async def test_status_details_follow_the_public_details_setting(settings, upstreams, metrics) -> None:
+    public = settings.public_details.model_copy(update={"ready": True, "metrics": False})
+    app = build(settings.model_copy(update={"public_details": public}), upstreams, metrics)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        assert "upstreams" in (await http.get("/ready")).json()
+        assert_problem(await http.get("/metrics"), 401, "unauthorized")
+        assert "gateway_requests_total" in (await http.get("/metrics", headers=auth("ci"))).text
 
 
 async def test_ready_reflects_required_upstreams_only(client: httpx.AsyncClient, upstreams) -> None:
     upstreams["sandbox"].state = "down"
     assert (await client.get("/ready")).status_code == 200
     upstreams["time"].state = "down"
-    ready = await client.get("/ready")
+    ready = await client.get("/ready", headers=auth("ci"))
     assert ready.status_code == 503
     assert ready.json()["upstreams"]["time"]["state"] == "down"
 
@@ -183,10 +86,30 @@ async def test_tenant_sees_and_calls_only_its_tools(client: httpx.AsyncClient) -
     assert list(everything["paths"]) == ["/get_current_time", "/convert_time"]
 
 
-async def test_unknown_users_are_denied_by_default(client: httpx.AsyncClient) -> None:
-    stranger = {**auth("open-webui"), "X-OpenWebUI-User-Email": "x@elsewhere.test"}
+async def test_unknown_users_are_denied_by_default_on_known_and_unknown_routes(client: httpx.AsyncClient) -> None:
+    stranger = user("x-1", "x@elsewhere.test")
     body = assert_problem(await client.post("/time/get_current_time", json={}, headers=stranger), 403, "forbidden")
     assert "no tenant" in body["detail"]
+    assert_problem(await client.post("/no-such-route/tool", json={}, headers=stranger), 403, "forbidden")
+    assert_problem(await client.get("/docs", headers=stranger), 403, "forbidden")
+    assert_problem(await client.post("/no-such-route/tool", json={}, headers=auth("ci")), 404, "not-found")
+
+
+async def test_plain_identity_headers_cannot_make_an_admin(client: httpx.AsyncClient) -> None:
+    plain = {**auth("open-webui"), "X-OpenWebUI-User-Id": "u-1", "X-OpenWebUI-User-Role": "admin"}
+    assert_problem(await client.post("/sandbox/execute_python", json={}, headers=plain), 403, "forbidden")
+    admin = user("u-1", "root@elsewhere.test", "admin")
+    assert (await client.post("/sandbox/execute_python", json={}, headers=admin)).status_code == 200
+
+
+async def test_a_forged_signed_user_is_401_and_logged(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = {**auth("open-webui"), "X-OpenWebUI-User-Jwt": signed_user("u", role="admin", key="x" * 40)}
+    response = await client.post("/time/get_current_time", json={}, headers={**forged, "X-Request-ID": "forged-1"})
+    assert "Signature" in assert_problem(response, 401, "invalid-user-identity")["detail"]
+    refusal = next(r for r in caplog.records if r.name == "mcpstack.gateway.refused")
+    assert refusal.fields["cause"] == "invalid-user-identity"
 
 
 async def test_tenant_credentials_route_calls_to_the_tenants_upstream(client: httpx.AsyncClient) -> None:
@@ -243,13 +166,15 @@ async def test_rate_limits_refuse_the_noisy_client_first_then_everyone(client: h
     assert metrics.registry.get_sample_value("gateway_rate_limited_total", {"client": "noisy", "scope": "client"}) == 2
 
 
-async def test_forwarded_users_are_limited_one_by_one(client: httpx.AsyncClient) -> None:
-    for user in ("u-1", "u-2"):
-        headers = {**ACME_USER, "X-OpenWebUI-User-Id": user}
+async def test_forwarded_users_are_limited_one_by_one_inside_their_clients_share(client: httpx.AsyncClient) -> None:
+    for user_id in ("u-1", "u-2"):
+        headers = user(user_id, "ann@acme.test")
         statuses = [
-            (await client.post("/time/get_current_time", json={}, headers=headers)).status_code for _ in range(4)
+            (await client.post("/time/get_current_time", json={}, headers=headers)).status_code for _ in range(3)
         ]
-        assert statuses == [200] * 4  # each user has a bucket of 5, though both share one API key
+        assert statuses == [200] * 3  # each user has a bucket of 5, though both share one API key
+    refused = await client.post("/time/get_current_time", json={}, headers=user("u-3", "ann@acme.test"))
+    assert "client rate limit" in assert_problem(refused, 429, "rate-limited")["detail"]  # the key's share: 6 of 8
 
 
 async def test_unexpected_failure_is_a_sanitised_500(client: httpx.AsyncClient) -> None:

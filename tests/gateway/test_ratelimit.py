@@ -1,11 +1,12 @@
-"""Token buckets per client and for the whole gateway, in process and in a real Redis."""
+"""Token buckets per end user inside their client's, per client and for the whole gateway, in process and in a real
+Redis."""
 
 from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
 
-from servers.gateway.ratelimit import MemoryBuckets, RateLimiter
+from servers.gateway.ratelimit import Bucket, Decision, MemoryBuckets, RateLimiter
 from tests.gateway.conftest import RedisServer
 
 
@@ -17,20 +18,33 @@ class Clock:
         return self.now
 
 
+def bucket(key: str, capacity: int, per_second: float = 1.0, scope: str = "client") -> Bucket:
+    return Bucket(key, capacity, per_second, scope)
+
+
 def test_bucket_allows_its_capacity_then_refuses_with_the_time_to_the_next_token() -> None:
     buckets = MemoryBuckets()
-    results = [buckets.take("a", 3, 1.0, now=0.0) for _ in range(4)]
-    assert [allowed for allowed, _ in results] == [True, True, True, False]
-    assert results[-1][1] == pytest.approx(1.0)
-    assert buckets.take("a", 3, 1.0, now=0.5) == (False, pytest.approx(0.5))
-    assert buckets.take("a", 3, 1.0, now=1.0)[0] is True  # one token refilled after a second
+    results = [buckets.take([bucket("a", 3)], now=0.0) for _ in range(4)]
+    assert [d.allowed for d in results] == [True, True, True, False]
+    assert results[-1].retry_after == pytest.approx(1.0)
+    assert buckets.take([bucket("a", 3)], now=0.5) == Decision(False, pytest.approx(0.5), "client")
+    assert buckets.take([bucket("a", 3)], now=1.0).allowed  # one token refilled after a second
 
 
 def test_buckets_are_independent_per_key() -> None:
     buckets = MemoryBuckets()
-    assert buckets.take("a", 1, 1.0, now=0.0)[0]
-    assert not buckets.take("a", 1, 1.0, now=0.0)[0]
-    assert buckets.take("b", 1, 1.0, now=0.0)[0]
+    assert buckets.take([bucket("a", 1)], now=0.0).allowed
+    assert not buckets.take([bucket("a", 1)], now=0.0).allowed
+    assert buckets.take([bucket("b", 1)], now=0.0).allowed
+
+
+def test_a_request_takes_from_every_bucket_or_from_none() -> None:
+    buckets = MemoryBuckets()
+    inner, outer = bucket("user", 5, scope="user"), bucket("client", 2)
+    assert [buckets.take([inner, outer], now=0.0).allowed for _ in range(3)] == [True, True, False]
+    assert buckets.take([inner, outer], now=0.0).scope == "client"
+    assert buckets.take([inner], now=0.0).allowed  # the refusals took nothing from the user's bucket: 3 left
+    assert [buckets.take([inner], now=0.0).allowed for _ in range(3)] == [True, True, False]
 
 
 async def test_per_client_limit_refuses_one_client_and_not_another() -> None:
@@ -50,6 +64,32 @@ async def test_global_limit_applies_across_clients() -> None:
     decisions = [await limiter.check(f"client-{i}") for i in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
     assert decisions[-1].scope == "global"
+
+
+async def test_rotating_user_ids_stay_inside_the_forwarding_clients_share() -> None:
+    limiter = RateLimiter(per_client_per_minute=5, global_per_minute=20, clock=Clock(), forwarding_client_share=0.8)
+    rotated = [await limiter.check("owui", f"user-{i}", forwards_users=True) for i in range(40)]
+    assert sum(d.allowed for d in rotated) == 16  # 80% of the global limit, however many user ids
+    assert {d.scope for d in rotated if not d.allowed} == {"client"}
+    others = [(await limiter.check("ci")).allowed for _ in range(5)]
+    assert others == [True, True, True, True, False]  # the global bucket had 4 left for everyone else
+
+
+async def test_one_user_is_held_to_the_per_user_limit() -> None:
+    limiter = RateLimiter(per_client_per_minute=3, global_per_minute=100, clock=Clock())
+    decisions = [await limiter.check("owui", "ann", forwards_users=True) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert decisions[-1].scope == "user"
+    assert (await limiter.check("owui", "bob", forwards_users=True)).allowed
+
+
+async def test_redis_takes_from_every_bucket_or_none_and_nests_users_in_the_client(redis_server: RedisServer) -> None:
+    limiter = RateLimiter(5, 20, Redis.from_url(redis_server.url), forwarding_client_share=0.8)
+    rotated = [await limiter.check("owui", f"user-{i}", forwards_users=True) for i in range(40)]
+    assert sum(d.allowed for d in rotated) == 16
+    assert {d.scope for d in rotated if not d.allowed} == {"client"}
+    assert [(await limiter.check("ci")).allowed for _ in range(5)] == [True, True, True, True, False]
+    assert limiter.backend == "redis"
 
 
 async def test_redis_buckets_are_shared_between_limiters(redis_server: RedisServer) -> None:

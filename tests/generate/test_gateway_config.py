@@ -74,7 +74,12 @@ def test_tenants_keep_their_order_and_routes_their_required_flag() -> None:
     assert [t["name"] for t in section["tenants"]] == ["platform", "staff", "tool-catalog", "guests"]
     assert section["routes"]["sandbox"]["required"] is False
     assert section["routes"]["time"]["required"] is True
-    assert section["rate_limits"] == {"per_client_per_minute": 100, "global_per_minute": 1000, "redis_url": None}
+    assert section["rate_limits"] == {
+        "per_client_per_minute": 100,
+        "global_per_minute": 1000,
+        "forwarding_client_share": 0.8,
+        "redis_url": None,
+    }
     assert section["timeout_seconds"] == 30
 
 
@@ -99,3 +104,37 @@ def test_prod_limits_live_in_the_redis_service_and_dev_limits_in_process() -> No
     prod = json.loads(GENERATORS["gateway-config"].render(load_catalog(DEFAULT_CONFIG_DIR, "prod"), "mcpo", redacted))
     assert prod["gateway"]["rate_limits"]["redis_url"] == "redis://redis:6379/0"
     assert gateway_section()["rate_limits"]["redis_url"] is None
+
+
+def test_edge_limits_and_status_details_come_from_the_catalog() -> None:
+    section = gateway_section()
+    assert section["limits"] == {
+        "max_body_bytes": 262144,
+        "max_json_depth": 32,
+        "header_timeout_seconds": 10,
+        "body_timeout_seconds": 10,
+        "max_concurrent_requests_per_client": 32,
+        "concurrency_wait_seconds": 2,
+    }
+    assert section["public_details"] == {"ready": False, "metrics": True}
+
+
+def test_signed_users_are_verified_with_the_key_open_webui_signs_with() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
+    section = gateway_section()
+    assert section["user_identity_secret_file"] == "/run/secrets/gateway-identity/signing-key"
+    assert section["identity_headers"]["jwt"] == "X-OpenWebUI-User-Jwt"
+    webui = {ref.env: ref.secret for ref in catalog.services["open-webui"].secrets}
+    assert webui["FORWARD_USER_INFO_HEADER_JWT_SECRET"] == catalog.services["mcpo"].gateway.user_identity_secret
+    prod = load_catalog(DEFAULT_CONFIG_DIR, "prod")
+    assert "FORWARD_USER_INFO_HEADER_JWT_SECRET" in {ref.env for ref in prod.services["open-webui"].secrets}
+
+
+def test_test_keys_are_accepted_only_where_the_catalog_asks(edit_config: EditConfig) -> None:
+    assert set(gateway_section()["clients"]) == {"open-webui", "e2e", "loadtest"}
+    prod = json.loads(GENERATORS["gateway-config"].render(load_catalog(DEFAULT_CONFIG_DIR, "prod"), "mcpo", redacted))
+    assert set(prod["gateway"]["clients"]) == {"open-webui"}
+    loadtest = "forwards_user_identity: true, environments: [dev]}"
+    config = edit_config(loadtest, loadtest.replace("[dev]", "[dev, prod]"))  # an overlay asking for the key
+    asked = json.loads(GENERATORS["gateway-config"].render(load_catalog(config, "prod"), "mcpo", redacted))
+    assert set(asked["gateway"]["clients"]) == {"open-webui", "loadtest"}

@@ -36,12 +36,19 @@ def test_an_openai_compatible_llm_gets_the_openai_settings(edit_config: EditConf
     assert env["ENABLE_OLLAMA_API"] == "false"
 
 
-def test_one_tool_server_per_gateway_route_with_the_open_webui_key() -> None:
+def test_one_tool_server_per_route_offered_to_people_with_the_open_webui_key() -> None:
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "prod")
     text = GENERATORS["tool-server-connections"].render(catalog, "open-webui", lambda name: f"value-of-{name}")
     connections = {c["info"]["id"]: c for c in json.loads(text)}
-    assert set(connections) == set(catalog.services["mcpo"].gateway.routes)
+    routes = catalog.services["mcpo"].gateway.routes
+    assert set(connections) == {name for name, route in routes.items() if route.offer_to_users}
+    assert "time-reference" in routes and "time-reference" not in connections  # test-only: `offer_to_users: false`
     time_server = connections["time"]
+    assert time_server["info"] == {
+        "id": "time",
+        "name": "time",
+        "description": catalog.services["time"].description,
+    }
     assert time_server["url"] == "http://mcpo:8080/time"
     assert time_server["path"] == "openapi.json"
     assert time_server["auth_type"] == "bearer"
@@ -51,6 +58,34 @@ def test_one_tool_server_per_gateway_route_with_the_open_webui_key() -> None:
     assert time_server["key"] == "value-of-gateway-key-open-webui"
     assert GENERATORS["tool-server-connections"].secret  # carries a key: a Secret, never a ConfigMap
     assert "value-of" not in GENERATORS["tool-server-connections"].render(catalog, "open-webui", redacted)
+
+
+def test_every_model_starts_with_the_offered_tool_servers_on_and_the_builtin_time_tools_off() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "prod")
+    metadata = json.loads(derived_env(catalog, "open-webui")["DEFAULT_MODEL_METADATA"])
+    assert metadata == {
+        "description": catalog.services["ollama"].description,
+        "toolIds": ["server:time", "server:sandbox", "server:github"],
+        "builtinTools": {"time": False},
+    }
+
+
+def test_locally_the_model_is_described_as_the_test_double() -> None:
+    view = local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))
+    metadata = json.loads(derived_env(view, "open-webui")["DEFAULT_MODEL_METADATA"])
+    assert metadata["description"].startswith("TEST DOUBLE")
+
+
+def test_open_webuis_route_list_overrides_what_routes_offer(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "      gateway_client: open-webui\n",
+        "      gateway_client: open-webui\n      routes: [time-reference, time]\n",
+    )
+    catalog = load_catalog(config, "prod")
+    connections = json.loads(GENERATORS["tool-server-connections"].render(catalog, "open-webui", redacted))
+    assert [c["info"]["id"] for c in connections] == ["time-reference", "time"]
+    metadata = json.loads(derived_env(catalog, "open-webui")["DEFAULT_MODEL_METADATA"])
+    assert metadata["toolIds"] == ["server:time-reference", "server:time"]
 
 
 def test_grafana_reads_the_catalogs_prometheus() -> None:

@@ -9,7 +9,9 @@ import pytest
 
 from infra.components.workload import DashboardError
 from infra.render import Rendered
+from mcpstack.deployment import labels as scheme
 from mcpstack.generate import GENERATORS, redacted
+from mcpstack.generate.open_webui import offered_routes
 from mcpstack.policy.views import selector_matches
 from tests.infra.conftest import container, env, obj, objects, render_with, secret_data, set_catalog_line
 
@@ -42,7 +44,7 @@ def test_every_object_is_a_child_of_a_component_and_lives_in_the_stack_namespace
     component_urns = {c.urn for c in dev.components()}
     namespace = dev.settings.namespace
     for resource in dev.resources:
-        if resource.custom:
+        if resource.custom and not resource.is_provider:
             assert resource.parent in component_urns, f"{resource.type} {resource.name} has no component parent"
             if resource.body["kind"] != "Namespace":
                 assert resource.body["metadata"]["namespace"] == namespace, resource.name
@@ -69,9 +71,9 @@ def test_secrets_are_marked_secret_and_come_from_config_placeholders(dev: Render
         if resource.is_kubernetes_object and resource.body["kind"] == "Secret":
             assert "stringData" in resource.secret_paths, resource.name
     keys = secret_data(dev, "mcpo-secrets")
-    assert keys == {
-        name: redacted(name) for name in ("gateway-key-e2e", "gateway-key-loadtest", "gateway-key-open-webui")
-    }
+    referenced = {ref.secret for ref in dev.catalog.services["mcpo"].secrets}
+    assert {"gateway-key-e2e", "gateway-key-loadtest", "gateway-key-open-webui"} <= referenced
+    assert keys == {name: redacted(name) for name in referenced}
     for config_map in objects(dev, "ConfigMap"):
         assert "<secret:" not in json.dumps(config_map)
 
@@ -106,7 +108,7 @@ def test_open_webui_keeps_sqlite_on_a_claim_and_reads_tool_servers_from_a_secret
     assert "DATABASE_URL" not in variables  # SQLite in DATA_DIR
     source = variables["TOOL_SERVER_CONNECTIONS"]["valueFrom"]["secretKeyRef"]
     connections = json.loads(secret_data(dev, source["name"])[source["key"]])
-    assert {c["info"]["id"] for c in connections} == set(dev.catalog.services["mcpo"].gateway.routes)
+    assert {c["info"]["id"] for c in connections} == set(offered_routes(dev.catalog, "open-webui"))
     assert all(c["key"] == redacted("gateway-key-open-webui") for c in connections)
 
 
@@ -118,9 +120,7 @@ def test_ollama_pulls_the_catalog_models_with_a_hardened_job(dev: Rendered) -> N
     assert env(pull["env"])["OLLAMA_HOST"]["value"] == "http://ollama:11434"
     assert pull["securityContext"]["readOnlyRootFilesystem"] is True
     policy = obj(dev, "NetworkPolicy", "ollama")
-    assert {"podSelector": {"matchLabels": {"mcpstack.io/service": "ollama-models"}}} in policy["spec"]["ingress"][0][
-        "from"
-    ]
+    assert {"podSelector": {"matchLabels": {scheme.SERVICE: "ollama-models"}}} in policy["spec"]["ingress"][0]["from"]
 
 
 def test_network_policies_select_the_pods_and_follow_the_dependency_graph(dev: Rendered) -> None:
@@ -134,9 +134,9 @@ def test_network_policies_select_the_pods_and_follow_the_dependency_graph(dev: R
             assert selected == [policy["metadata"]["name"]]
     assert obj(dev, "NetworkPolicy", "sandbox")["spec"]["egress"] == []
     mcpo_from = [p for rule in obj(dev, "NetworkPolicy", "mcpo")["spec"]["ingress"] for p in rule["from"]]
-    assert {p["podSelector"]["matchLabels"]["mcpstack.io/service"] for p in mcpo_from} == {"open-webui", "prometheus"}
+    assert {p["podSelector"]["matchLabels"][scheme.SERVICE] for p in mcpo_from} == {"open-webui", "prometheus"}
     time_from = [p for rule in obj(dev, "NetworkPolicy", "time")["spec"]["ingress"] for p in rule["from"]]
-    assert {p["podSelector"]["matchLabels"]["mcpstack.io/service"] for p in time_from} == {"mcpo", "prometheus"}
+    assert {p["podSelector"]["matchLabels"][scheme.SERVICE] for p in time_from} == {"mcpo", "prometheus"}
     github_egress = obj(dev, "NetworkPolicy", "github")["spec"]["egress"]
     assert any(p.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for r in github_egress for p in r["to"])
 

@@ -64,7 +64,8 @@ def test_open_webui_tool_servers_are_the_gateway_routes_from_a_secret(prod: Rend
     content = secret_data(prod, ref["name"])[ref["key"]]
     assert content == GENERATORS["tool-server-connections"].render(prod.catalog, "open-webui", redacted)
     urls = {c["url"] for c in json.loads(content)}
-    assert urls == {f"http://mcpo:8080/{route}" for route in prod.catalog.services["mcpo"].gateway.routes}
+    routes = prod.catalog.services["mcpo"].gateway.routes
+    assert urls == {f"http://mcpo:8080/{name}" for name, route in routes.items() if route.offer_to_users}
 
 
 def test_open_webui_runs_our_image_hardened_behind_an_ingress(prod: Rendered) -> None:
@@ -216,3 +217,72 @@ def test_the_sandbox_under_gvisor_requires_no_namespace_layer_gvisor_lacks(prod:
     layers = env(sandbox["containers"][0]["env"])["SANDBOX_REQUIRED_LAYERS"]["value"].split(",")
     assert "seccomp" in layers
     assert not [layer for layer in layers if layer.endswith("_namespace")]
+
+
+def _by_name(rendered: Rendered, type_suffix: str, name: str):
+    return next(r for r in rendered.resources if r.type.endswith(type_suffix) and r.name == name)
+
+
+def test_open_webui_migrations_run_once_in_a_job_the_release_waits_for(prod: Rendered) -> None:
+    job_name = charts.migrations_name("open-webui")
+    job = obj(prod, "Job", job_name)
+    pod = job["spec"]["template"]["spec"]
+    (migrate,) = pod["containers"]
+    assert pod["restartPolicy"] == "Never"
+    assert migrate["command"] == ["python", "-c", "import open_webui.config"]  # config.py migrates at import
+    job_env = env(migrate["env"])
+    assert job_env["ENABLE_DB_MIGRATIONS"] == {"name": "ENABLE_DB_MIGRATIONS", "value": "true"}
+    assert "secretKeyRef" in job_env["DATABASE_URL"]["valueFrom"]  # the replicas' database
+    assert migrate["image"] == "{repository}:{tag}".format(**values(prod, "open-webui")["image"])
+    # the replicas: migrations off, and Helm starts them only after the Job completed
+    assert env(values(prod, "open-webui")["extraEnvVars"])["ENABLE_DB_MIGRATIONS"]["value"] == "false"
+    job_resource = _by_name(prod, ":Job", job_name)
+    assert job_resource.urn in release(prod, "open-webui").dependencies
+    # the Job reaches the database (and DNS) through its own policy, created before it
+    policy = obj(prod, "NetworkPolicy", job_name)
+    assert policy["spec"]["podSelector"]["matchLabels"] == job["spec"]["template"]["metadata"]["labels"] | {} or (
+        selector_matches(policy["spec"]["podSelector"], job["spec"]["template"]["metadata"]["labels"])
+    )
+    cidrs = [p["ipBlock"]["cidr"] for rule in policy["spec"]["egress"] for p in rule["to"] if "ipBlock" in p]
+    assert cidrs == [prod.settings.database_cidr]
+    assert _by_name(prod, ":NetworkPolicy", f"netpol-{job_name}").urn in job_resource.dependencies
+
+
+def test_every_kubernetes_resource_uses_the_stack_s_explicit_provider(dev: Rendered, prod: Rendered) -> None:
+    for rendered, context in ((dev, "kind-mcpstack"), (prod, "mcpstack-prod")):
+        (provider,) = [r for r in rendered.resources if r.is_provider]
+        assert provider.type == "pulumi:providers:kubernetes"
+        assert provider.body["context"] == context
+        assert provider.body["namespace"] == rendered.settings.namespace
+        for resource in rendered.resources:
+            if resource.custom and not resource.is_provider:
+                assert resource.provider.startswith(f"{provider.urn}::"), f"{resource.type} {resource.name}"
+
+
+def test_prod_data_survives_destroy_and_a_changed_namespace(prod: Rendered, dev: Rendered) -> None:
+    namespace = prod.resource("Namespace", "mcpstack")
+    assert namespace.protect
+    claim = prod.resource("PersistentVolumeClaim", "open-webui-data")
+    assert claim.protect and claim.retain_on_delete
+    assert claim.body["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert values(prod, "open-webui")["persistence"]["existingClaim"] == "open-webui-data"
+    assert claim.urn in release(prod, "open-webui").dependencies
+    database_secret = next(
+        r
+        for r in prod.resources
+        if r.is_kubernetes_object and r.body["kind"] == "Secret" and "database-url" in (r.body.get("stringData") or {})
+    )
+    assert database_secret.retain_on_delete  # kept in the cluster when Pulumi deletes or replaces it
+    assert not [r for r in dev.resources if r.protect]  # dev: mcpstack:protect false, a throwaway cluster
+
+
+def test_external_urls_are_stack_outputs_from_the_ingress_settings(prod: Rendered, dev: Rendered) -> None:
+    assert prod.stack_outputs["external"] == {"open-webui": "https://chat.example.com/"}
+    assert dev.stack_outputs["external"] == {}
+    assert prod.stack_outputs["cluster"] == {"context": "mcpstack-prod", "namespace": "mcpstack"}
+
+
+def test_grafana_recreates_its_pod_on_its_one_claim(prod: Rendered) -> None:
+    grafana = values(prod, "kube-prometheus-stack")["grafana"]
+    assert grafana["persistence"]["enabled"]
+    assert grafana["deploymentStrategy"] == {"type": "Recreate"}

@@ -18,6 +18,7 @@ from infra.render import STACKS_DIR, RenderError, render_stack
 from infra.settings import SETTINGS, StackSettings, settings_attributes
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
+from mcpstack.policy import RULES
 
 PROJECT = yaml.safe_load((STACKS_DIR / "Pulumi.yaml").read_text())
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
@@ -138,8 +139,6 @@ def test_an_unknown_stack_is_refused() -> None:
 
 
 def test_the_deploy_guide_documents_every_setting_and_policy_rule() -> None:
-    from mcpstack.policy import RULES
-
     guide = (STACKS_DIR.parent / "docs" / "deploy.md").read_text()
     for setting in SETTINGS:
         assert f"mcpstack:{setting.key}" in guide, setting.key

@@ -1,12 +1,22 @@
-"""Container specs come from the catalog alone; start order follows dependencies."""
+"""Container specs are the catalog's deployed services (mcpstack.deployment) rendered for Docker; start order
+follows dependencies; containers carry the one label scheme."""
 
 from __future__ import annotations
 
+import re
+
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
-from mcpstack.local.spec import container_specs, start_order
+from mcpstack.deployment import describe_services, labels
+from mcpstack.local.containers import container_labels
+from mcpstack.local.spec import container_spec, container_specs, start_order
 from mcpstack.local.view import local_view
 from tests.conftest import EditConfig
+
+# A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+KUBERNETES_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
 
 
 def test_spec_carries_the_catalog_service_unchanged() -> None:
@@ -70,3 +80,29 @@ def test_explicit_depends_on_adds_a_level(edit_config: EditConfig) -> None:
         ["mcpo"],
         ["open-webui", "prometheus"],
     ]
+
+
+def test_the_docker_rendering_adds_only_host_ports_and_aliases_to_the_deployed_service() -> None:
+    catalog = local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev"))
+    deployed = describe_services(catalog)
+    for name, spec in container_specs(catalog).items():
+        assert spec == container_spec(
+            deployed[name], published={k: v for k, v in spec.published.items() if v}, aliases=spec.aliases
+        )
+    sandbox = container_spec(deployed["sandbox"])
+    assert (sandbox.tmpfs, sandbox.tmpfs_size, sandbox.volumes) == (("/tmp",), "256Mi", {})
+    assert container_spec(deployed["open-webui"]).volumes == {"data": "/app/backend/data"}
+    assert sandbox.published == {"http": None} and sandbox.aliases == ()
+
+
+def test_containers_carry_the_label_scheme_that_kubernetes_objects_carry() -> None:
+    spec = container_specs(load_catalog(DEFAULT_CONFIG_DIR, "dev"))["mcpo"]
+    assert container_labels(spec, stack="s1", environment="dev", fingerprint="abc") == {
+        "mcpstack.io/service": "mcpo",
+        "mcpstack.io/environment": "dev",
+        "mcpstack.io/stack": "s1",
+        "mcpstack.io/spec-hash": "abc",
+    }
+    for key in labels.KEYS:
+        assert key.startswith(labels.PREFIX) and KUBERNETES_LABEL_KEY.match(key), key
+    assert not KUBERNETES_LABEL_KEY.match("org.mcpstack.service/")  # the pattern rejects a bad key

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mcpstack.catalog import load_catalog
-from mcpstack.local.containers import LABEL_STACK, volume_name
+from mcpstack.local.containers import LABEL_SERVICE, LABEL_STACK, volume_name
 from mcpstack.local.stack import LocalStack, StackError
 from tests.conftest import EditConfig
 
@@ -50,8 +50,7 @@ def leftovers(name: str) -> list[str]:
 def container_ids(stack: LocalStack) -> dict[str, str]:
     client = docker.from_env()
     return {
-        c.labels["org.mcpstack.service"]: c.id
-        for c in client.containers.list(filters={"label": f"{LABEL_STACK}={stack.name}"})
+        c.labels[LABEL_SERVICE]: c.id for c in client.containers.list(filters={"label": f"{LABEL_STACK}={stack.name}"})
     }
 
 

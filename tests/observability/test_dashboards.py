@@ -87,3 +87,9 @@ def test_dashboards_are_pretty_printed_json(tmp_path: Path) -> None:
     for relative in DASHBOARDS:
         text = (DEFAULT_CONFIG_DIR / relative).read_text()
         assert text == json.dumps(json.loads(text), indent=2) + "\n", f"{relative} is not formatted"
+
+
+def test_the_active_alerts_panel_leaves_out_the_always_firing_watchdog() -> None:
+    panel = next(p for p in panels(DASHBOARDS["dashboards/overview.json"]) if p["title"] == "Active alerts")
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert exprs and all("ALERTS{" in e and 'alertname!="Watchdog"' in e for e in exprs), exprs

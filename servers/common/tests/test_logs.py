@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 from servers.common.logs import JsonFormatter
 
@@ -28,8 +29,6 @@ def test_errors_keep_only_the_exceptions_last_line() -> None:
     try:
         raise ValueError("token=abc in a local variable")
     except ValueError:
-        import sys
-
         exc_info = sys.exc_info()
     line = logging.LogRecord("svc", logging.ERROR, __file__, 1, "failed", (), exc_info)
     entry = json.loads(JsonFormatter().format(line))

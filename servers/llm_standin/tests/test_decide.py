@@ -1,103 +1,124 @@
-"""The stand-in's documented rules."""
+"""The stand-in's rules for choosing tool calls (decide.py)."""
 
 from __future__ import annotations
 
-import json
+import pytest
 
-from servers.llm_standin.decide import (
-    NO_TOOL_ANSWER,
-    ToolCall,
-    ToolSpec,
-    answer,
-    choose_tool_calls,
-    legacy_tool_choice,
-    results_in_prompt,
-    tools_from_legacy_prompt,
+from servers.llm_standin.decide import FIBONACCI_CODE, choose_tool_calls, zone_in
+from servers.llm_standin.tests.specs import (
+    BUILT_IN,
+    CLOCK,
+    EXECUTE_CODE,
+    ISSUES,
+    PLATFORM,
+    PYTHON,
+    TIMESTAMP,
+    function,
+    specs,
 )
+from servers.llm_standin.tools import ToolCall, ToolSpec
 
-PYTHON = ToolSpec(
-    "tool_execute_python_post", "Run Python 3 code", {"type": "object", "properties": {"code": {"type": "string"}}}
-)
-CLOCK = ToolSpec(
-    "tool_get_current_time_post",
-    "Get the current time",
-    {"type": "object", "properties": {"timezone": {"type": "string"}}},
-)
-ISSUES = ToolSpec("list_issues", "List issues", {"type": "object", "properties": {"owner": {}, "repo": {}}})
 FIB = "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nprint(fib(10))"
+EVERYTHING = specs(*BUILT_IN, *PLATFORM)
 
 
-def test_code_block_and_time_request_call_both_tools() -> None:
+def test_the_seed_sentence_calls_the_sandbox_and_the_clock_in_one_turn() -> None:
+    calls = choose_tool_calls("Run fibonacci(10) and tell me the time", EVERYTHING)
+    assert calls == [
+        ToolCall("tool_execute_python_post", {"code": FIBONACCI_CODE.format(n=10)}),
+        ToolCall("tool_get_current_time_post", {"timezone": "UTC"}),
+    ]
+
+
+def test_the_generated_fibonacci_code_prints_the_right_value(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(FIBONACCI_CODE.format(n=10), {})  # the stand-in's own code template
+    assert capsys.readouterr().out == "55\n"
+
+
+def test_a_fenced_block_is_run_exactly_and_the_zone_is_the_one_named() -> None:
     message = f"Run fibonacci(10):\n```python\n{FIB}\n```\nand tell me the time in Asia/Tokyo"
-    assert choose_tool_calls(message, [CLOCK, PYTHON]) == [
+    assert choose_tool_calls(message, EVERYTHING) == [
         ToolCall("tool_execute_python_post", {"code": FIB + "\n"}),
         ToolCall("tool_get_current_time_post", {"timezone": "Asia/Tokyo"}),
     ]
 
 
-def test_time_defaults_to_utc_and_ignores_zones_inside_code() -> None:
-    message = "What time is it?\n```\nprint('Europe/Paris')\n```"
-    calls = choose_tool_calls(message, [CLOCK])
-    assert calls == [ToolCall("tool_get_current_time_post", {"timezone": "UTC"})]
+def test_words_inside_code_do_not_trigger_rules() -> None:
+    message = "```\nimport time\nprint('Europe/Paris issues of a/b')\n```"
+    assert choose_tool_calls(message, EVERYTHING) == [
+        ToolCall("tool_execute_python_post", {"code": "import time\nprint('Europe/Paris issues of a/b')\n"})
+    ]
 
 
-def test_no_rule_no_call_and_no_suitable_tool_no_call() -> None:
-    assert choose_tool_calls("Tell me a joke", [PYTHON, CLOCK]) == []
-    assert choose_tool_calls("```python\nprint(1)\n```", [CLOCK]) == []  # nothing offered runs Python
+@pytest.mark.parametrize(
+    ("message", "zone"),
+    [
+        ("What's the time in Europe/Berlin?", "Europe/Berlin"),
+        ("tell me the time", "UTC"),
+        ("What time is it in Tokyo?", "Asia/Tokyo"),
+        ("the time in New York please", "America/New_York"),
+        ("What time is it in Mars/Olympus?", "Mars/Olympus"),  # passed on: the tool says what is wrong with it
+    ],
+)
+def test_the_timezone_comes_from_the_message_else_utc(message: str, zone: str) -> None:
+    assert zone_in(message) == zone
+    assert choose_tool_calls(message, EVERYTHING) == [ToolCall("tool_get_current_time_post", {"timezone": zone})]
+
+
+def test_every_required_argument_is_sent_and_defaults_fill_what_the_message_does_not_say() -> None:
+    strict = function(
+        "tool_get_current_time_post",
+        "time",
+        {"timezone": {"type": "string"}, "format": {"type": "string", "default": "iso"}},
+        ["timezone", "format"],
+    )
+    assert choose_tool_calls("the time", specs(strict)) == [
+        ToolCall("tool_get_current_time_post", {"timezone": "UTC", "format": "iso"})
+    ]
+
+
+def test_a_tool_whose_required_argument_cannot_be_given_is_not_called() -> None:
+    needs_more = function("tool_get_current_time_post", "time", {"timezone": {}, "api_key": {}}, ["api_key"])
+    assert choose_tool_calls("what time is it?", specs(needs_more)) == []
+
+
+def test_the_platforms_tools_win_over_open_webuis_built_ins() -> None:
+    tools = specs(TIMESTAMP, EXECUTE_CODE, CLOCK, PYTHON)
+    names = [call.name for call in choose_tool_calls("```\nprint(1)\n```\nand the time", tools)]
+    assert names == ["tool_execute_python_post", "tool_get_current_time_post"]
+
+
+def test_get_current_timestamp_is_not_mistaken_for_get_current_time() -> None:
+    # Only the built-in offered: used (it takes no timezone), not called with one it does not declare.
+    assert choose_tool_calls("what time is it in Asia/Tokyo?", specs(TIMESTAMP)) == [
+        ToolCall("get_current_timestamp", {})
+    ]
+
+
+def test_a_tool_that_was_not_offered_is_never_called() -> None:
+    assert choose_tool_calls("Run fibonacci(10) and tell me the time", specs(CLOCK)) == [
+        ToolCall("tool_get_current_time_post", {"timezone": "UTC"})
+    ]
+    assert choose_tool_calls("Run fibonacci(10) and tell me the time", []) == []
+    assert choose_tool_calls("Tell me a joke", EVERYTHING) == []
 
 
 def test_issues_of_a_repository() -> None:
-    assert choose_tool_calls("List the open issues of octo-org/hello.world", [ISSUES]) == [
-        ToolCall("list_issues", {"owner": "octo-org", "repo": "hello.world"})
+    assert choose_tool_calls("List the open issues of octo-org/hello.world", EVERYTHING) == [
+        ToolCall("tool_list_issues_post", {"owner": "octo-org", "repo": "hello.world"})
     ]
+    assert choose_tool_calls("List the issues of octo-org/hello.world", specs(PYTHON, CLOCK)) == []
+    assert [c.name for c in choose_tool_calls("issues of a/b", specs(ISSUES))] == ["tool_list_issues_post"]
 
 
-def test_open_webui_legacy_prompt_is_recognised_and_answered_in_its_format() -> None:
-    prompt = f"Available Tools: {json.dumps([{'name': CLOCK.name, 'description': '', 'parameters': {}}])}\n\nYour task"
-    tools = tools_from_legacy_prompt(prompt)
-    assert tools is not None and [t.name for t in tools] == [CLOCK.name]
-    assert tools_from_legacy_prompt("You are a helpful assistant") is None
-    assert json.loads(legacy_tool_choice("the time please", tools)) == {
-        "tool_calls": [{"name": CLOCK.name, "parameters": {"timezone": "UTC"}}]
-    }
+def test_fibonacci_phrasings() -> None:
+    for message in ("run fibonacci(7)", "What is fibonacci of 7?", "compute the fibonacci number 7"):
+        assert choose_tool_calls(message, specs(PYTHON)) == [
+            ToolCall("tool_execute_python_post", {"code": FIBONACCI_CODE.format(n=7)})
+        ], message
 
 
-def test_answers_report_every_tool_result() -> None:
-    prompt = (
-        '<context>\n<source id="1" name="server:sandbox/tool_execute_python_post">'
-        '{"stdout": "55\\n", "stderr": "", "exit_code": 0}</source>\n'
-        '<source id="2" name="server:time/tool_get_current_time_post">{&quot;timezone&quot;: &quot;UTC&quot;, '
-        "&quot;datetime&quot;: &quot;2026-11-23T12:00:00+00:00&quot;}</source>\n</context>"
-    )
-    results = results_in_prompt(prompt)
-    assert [name for name, _ in results] == [
-        "server:sandbox/tool_execute_python_post",
-        "server:time/tool_get_current_time_post",
-    ]
-    text = answer(results)
-    assert "the code printed 55" in text
-    assert "the time in UTC is 2026-11-23T12:00:00+00:00" in text
-
-
-def test_tool_errors_are_reported_as_errors() -> None:
-    problem = json.dumps({"type": "urn:mcpstack:problem:tool-error", "status": 422, "detail": "Invalid timezone X"})
-    assert answer([("time", problem)]) == "- time: error: Invalid timezone X"
-    assert answer([("time", "{'error': 'HTTP 503'}")]) == "- time: error: HTTP 503"
-
-
-def test_without_results_the_stand_in_says_what_it_is() -> None:
-    assert answer([]) == NO_TOOL_ANSWER
-
-
-def test_the_example_tag_in_open_webuis_template_is_not_a_result() -> None:
-    prompt = (
-        "### Task:\nRespond ... only when the <source> tag includes an explicit id attribute** "
-        '(e.g., <source id="1">).\n<context>\n<source id="1" name="server:sandbox/tool_execute_python_post">'
-        '{"stdout": "55\\n"}</source>\n</context>'
-    )
-    assert results_in_prompt(prompt) == [("server:sandbox/tool_execute_python_post", '{"stdout": "55\\n"}')]
-
-
-def test_lists_of_titled_items_are_summarised_by_title() -> None:
-    issues = json.dumps({"results": [{"number": 1, "title": "First"}, {"number": 2, "title": "Second"}]})
-    assert answer([("github", issues)]) == "- github: #1 First; #2 Second"
+def test_open_webui_prefixes_colliding_names_with_the_server_and_they_still_match() -> None:
+    tool = ToolSpec.from_dict(function("time-reference_tool_get_current_time_post", "", {"timezone": {}}, []))
+    assert tool.operation == "get_current_time" and tool.platform
+    assert choose_tool_calls("the time", [tool]) == [ToolCall(tool.name, {"timezone": "UTC"})]

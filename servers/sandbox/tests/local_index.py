@@ -11,7 +11,9 @@ Packages:
   connects to the index: pip with --only-binary must never run it;
 - mcpstack-wrapper 1.0.0: a wheel that depends on colourama (a blocklisted name, served here as a
   harmless wheel): the dependency check must refuse it;
-- mcpstack-bulky 1.0.0: a 3 MB wheel, for the download size limit.
+- mcpstack-bulky 1.0.0: a 3 MB wheel, for the download size limit;
+- mcpstack-many-files 1.0.0: a small wheel of 3000 empty files, for the limit on files (inodes) an install
+  may create.
 """
 
 SCRIPT = r"""
@@ -20,6 +22,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 MARKER = "/tmp/mcpstack-sdist-setup-ran"
+MANY_FILES = 3000
 
 
 def normalise(name):
@@ -79,6 +82,8 @@ def build(root):
     made["colourama"] = [wheel(files, "colourama", "0.1.0", {"colourama.py": "HARMLESS_STAND_IN = True\n"})]
     made["mcpstack-bulky"] = [wheel(files, "mcpstack-bulky", "1.0.0", {
         "mcpstack_bulky/__init__.py": "", "mcpstack_bulky/blob.bin": os.urandom(3 * 1024 * 1024)})]
+    made["mcpstack-many-files"] = [wheel(files, "mcpstack-many-files", "1.0.0", {
+        **{f"mcpstack_many_files/f{i}": "" for i in range(MANY_FILES)}, "mcpstack_many_files/__init__.py": ""})]
     simple = os.path.join(root, "simple")
     links = []
     for project, names in made.items():
@@ -126,8 +131,10 @@ PACKAGES = {
     "sdist_only": "mcpstack-sdist-only",
     "wrapper": "mcpstack-wrapper",
     "bulky": "mcpstack-bulky",
+    "many_files": "mcpstack-many-files",
 }
 SDIST_MARKER = "/tmp/mcpstack-sdist-setup-ran"
+MANY_FILES = 3000
 
 
 def namespace() -> dict:

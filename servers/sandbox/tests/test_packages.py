@@ -81,7 +81,15 @@ def test_anything_but_a_name_or_an_exact_pin_is_refused(request_text: str, reaso
 # --- blocklist and typosquatting ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["colourama", "python3-dateutil", "jeIlyfish", "setup-tools", "urlib3", "Pymafka"])
+# Publicly reported malicious or hijacked names; issue 14 found the last six accepted.
+REPORTED_MALICIOUS = [
+    *("colourama", "python3-dateutil", "jeIlyfish", "setup-tools", "urlib3", "Pymafka"),
+    *("python-sqlite", "ctx", "torchtriton", "ssh-decorator", "fastapi-toolkit", "requests-darwin-lite"),
+    *("secretslib", "vmconnect", "typesutil", "Python_SQLite", "CTX", "SSH.Decorator"),  # PEP 503 spellings
+]
+
+
+@pytest.mark.parametrize("name", REPORTED_MALICIOUS)
 def test_known_malicious_names_are_blocklisted(name: str) -> None:
     with pytest.raises(pkgs.PackageDenied) as denied:
         pkgs.validate([name], max_packages=5)
@@ -242,6 +250,27 @@ async def test_downloads_over_the_size_limit_are_refused(with_pip: WithPip) -> N
     result = await with_pip(max_bytes=1024 * 1024).run("print('never runs')", 20, ["mcpstack-bulky"])
     assert result.stopped_reason is StopReason.DENIED_PACKAGE
     assert result.denial is not None and result.denial.reason is pkgs.DenialReason.TOO_LARGE
+
+
+async def test_a_package_with_more_files_than_an_install_may_create_is_refused(with_pip: WithPip, mode: str) -> None:
+    """Issue 14, finding 6: the install's tmpfs is capped in files, so 3000 empty files never reach /tmp."""
+    result = await with_pip(max_inodes=1000).run("print('never runs')", 20, ["mcpstack-many-files"])
+    if mode == "direct":  # no namespaces, no tmpfs of its own: only the bytes are limited
+        assert result.stopped_reason is None
+        return
+    assert result.stopped_reason is StopReason.DENIED_PACKAGE, result
+    assert result.denial is not None and result.denial.reason is pkgs.DenialReason.TOO_LARGE
+    assert "at most 2 MiB and 1000 files" in (result.message or "")
+
+
+@pytest.mark.parametrize("packages", [[], ["mcpstack-demo"]])
+async def test_pips_environment_is_mounted_only_for_the_install_steps(
+    make_sandbox: MakeSandbox, pip_settings: PipSettings, packages: list[str]
+) -> None:
+    """Issue 14, finding 10: the code of a run never sees pip's venv, whether or not the run installs."""
+    sandbox = make_sandbox("namespaced", pip=pip_settings)
+    result = await sandbox.run("import os\nprint(os.path.exists('/opt/pip'))", 20, packages)
+    assert result.stdout == "False\n", result
 
 
 async def test_an_unknown_package_is_an_install_failure(with_pip: WithPip) -> None:

@@ -1,4 +1,4 @@
-"""The pool of concurrent runs: slots, the bounded queue, its time limit, and cancellation."""
+"""The pool of concurrent runs: slots, the bounded queue, its time limit, cancellation, and each caller's share."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from servers.sandbox.pool import Busy, RunPool
 
 
-async def hold(pool: RunPool, release: asyncio.Event, entered: asyncio.Event | None = None) -> str:
-    async with pool.slot():
+async def hold(
+    pool: RunPool, release: asyncio.Event, entered: asyncio.Event | None = None, caller: str = "anonymous"
+) -> str:
+    async with pool.slot(caller):
         if entered:
             entered.set()
         await release.wait()
@@ -122,3 +124,66 @@ async def test_a_failing_run_releases_its_slot() -> None:
 def test_a_pool_needs_a_slot() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RunPool(0, 1, 1.0)
+
+
+# --- each caller's share (issue 14, finding 7) ---------------------------------------------------
+
+
+async def test_one_caller_cannot_take_every_slot_nor_the_whole_queue() -> None:
+    """Four slow runs of one caller once left another caller's print(1) waiting until it was busy."""
+    pool = RunPool(4, 16, 30.0, max_active_per_caller=2, max_queued_per_caller=1)
+    release = asyncio.Event()
+    hogs = [asyncio.create_task(hold(pool, release, caller="hog")) for _ in range(3)]
+    await settle()
+    assert (pool.active, pool.queued) == (2, 1)  # two going, one waiting although two slots are free
+    with pytest.raises(Busy, match=r"busy for this caller: 2 of its runs in progress and 1 waiting"):
+        async with pool.slot("hog"):
+            pass
+    async with asyncio.timeout(1), pool.slot("someone-else"):
+        assert pool.active == 3
+    release.set()
+    assert await asyncio.gather(*hogs) == ["done"] * 3
+    assert (pool.active, pool.queued, pool.shares()) == (0, 0, {})
+
+
+async def test_a_freed_slot_goes_to_the_longest_waiting_caller_under_its_share() -> None:
+    pool = RunPool(2, 4, 30.0, max_active_per_caller=1)
+    first, second = asyncio.Event(), asyncio.Event()
+    a1 = asyncio.create_task(hold(pool, first, caller="a"))
+    b1 = asyncio.create_task(hold(pool, second, caller="b"))
+    await settle()
+    a2_entered, c1_entered = asyncio.Event(), asyncio.Event()
+    a2 = asyncio.create_task(hold(pool, asyncio.Event(), a2_entered, caller="a"))  # waits longest, but a has its run
+    await settle()
+    c1 = asyncio.create_task(hold(pool, asyncio.Event(), c1_entered, caller="c"))
+    await settle()
+    assert (pool.active, pool.queued) == (2, 2)
+    second.set()  # b's run ends
+    async with asyncio.timeout(5):
+        await c1_entered.wait()
+    assert not a2_entered.is_set()
+    first.set()  # a's first run ends: now a's second may go
+    async with asyncio.timeout(5):
+        await a2_entered.wait()
+    assert pool.shares() == {"a": 1, "c": 1}
+    for task in (a2, c1):
+        task.cancel()
+    await asyncio.gather(a1, b1, a2, c1, return_exceptions=True)
+    assert (pool.active, pool.queued, pool.shares()) == (0, 0, {})
+
+
+async def test_a_caller_over_its_share_waits_at_most_the_queue_limit() -> None:
+    pool, release = RunPool(2, 4, 0.2, max_active_per_caller=1), asyncio.Event()
+    holder = asyncio.create_task(hold(pool, release, caller="hog"))
+    await settle()
+    with pytest.raises(Busy, match=r"no run slot came free within 0\.2 s"):
+        async with pool.slot("hog"):
+            pass
+    assert (pool.active, pool.queued) == (1, 0)
+    release.set()
+    await holder
+
+
+def test_a_share_is_at_most_the_pool() -> None:
+    pool = RunPool(2, 3, 1.0, max_active_per_caller=10)
+    assert (pool.max_active_per_caller, pool.max_queued_per_caller) == (2, 3)

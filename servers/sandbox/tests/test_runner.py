@@ -415,6 +415,26 @@ async def test_disk_quota_of_the_runs_private_tmpfs(make_sandbox: MakeSandbox) -
     assert "No space left on device" in result.stderr
 
 
+@pytest.mark.parametrize("directory", [".", "/dev/shm"])
+async def test_empty_files_stop_at_the_inode_limit(make_sandbox: MakeSandbox, directory: str) -> None:
+    """Issue 14, finding 6: empty files cost nothing of the size quota but ~1 KiB of kernel memory each."""
+    sandbox = make_sandbox("namespaced", disk_inodes=300)
+    assert Layer.INODE_LIMITS in sandbox.layers
+    code = (
+        "import os\nn = 0\ntry:\n    while n < 100_000:\n"
+        f"        open(os.path.join({directory!r}, 'f%d' % n), 'w').close()\n        n += 1\n"
+        "finally:\n    print(n)"
+    )
+    result = await sandbox.run(code, GENEROUS)
+    assert int(result.stdout) < 300, result
+    assert result.stopped_reason is StopReason.DISK_QUOTA, result
+    assert result.message == "the run's disk space is full (64 MiB, 300 files)"
+
+
+async def test_without_namespaces_there_is_no_inode_limit_layer(make_sandbox: MakeSandbox) -> None:
+    assert Layer.INODE_LIMITS not in make_sandbox("direct").layers
+
+
 async def test_cpu_time_limit_signal_is_reported(sandbox: Sandbox) -> None:
     result = await sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)", GENEROUS)
     assert result.exit_code == -signal.SIGXCPU

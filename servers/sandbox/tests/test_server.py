@@ -14,6 +14,8 @@ from mcp_types import CallToolResult
 
 from servers.common.metrics import ToolMetrics
 from servers.common.tests.serving import Serve, scraped
+from servers.sandbox.caller import META_KEY as CALLER_META_KEY
+from servers.sandbox.caller import caller_key
 from servers.sandbox.layers import NAMESPACES, Layer, SandboxUnavailable
 from servers.sandbox.runner import ExecutionResult, PipSettings, RunnerSettings
 from servers.sandbox.server import NAME, VERSION, SandboxSettings, create_app, create_server, create_service
@@ -249,6 +251,38 @@ async def test_waiting_past_the_queue_limit_is_busy() -> None:
     assert sample(metrics, "sandbox_queued_runs") == 0
 
 
+async def test_each_caller_named_by_the_gateway_has_its_share() -> None:
+    """Issue 14, finding 7: one caller's slow runs leave the other slot to another caller, not to its own."""
+    settings = replace(SETTINGS, max_concurrent_runs=2, max_runs_per_caller=1, max_queued_per_caller=0)
+    server, metrics = create_server(settings)
+    hog, other = ({CALLER_META_KEY: {"client": "open-webui", "tenant": "staff", "user": name}} for name in ("a", "b"))
+    slow = {"code": "import time\ntime.sleep(30)", "timeout_seconds": 3}
+    async with asyncio.timeout(60), Client(server) as client:
+        first = asyncio.create_task(client.call_tool("execute_python", slow, meta=hog))
+        await wait_for_gauge(metrics, "sandbox_active_runs", 1)
+        again = await client.call_tool("execute_python", {"code": "print(1)"}, meta=hog)
+        theirs = await client.call_tool("execute_python", {"code": "print(2)"}, meta=other)
+        await first
+    assert "busy for this caller: 1 of its runs in progress" in error_text(again)
+    assert execution(theirs).stdout == "2\n"
+
+
+@pytest.mark.parametrize(
+    ("meta", "key"),
+    [
+        (None, "anonymous"),
+        ({}, "anonymous"),
+        ({CALLER_META_KEY: {"client": "open-webui", "tenant": "staff", "user": "u-1"}}, "user:staff/u-1"),
+        ({CALLER_META_KEY: {"client": "e2e", "tenant": "platform"}}, "client:e2e"),
+        ({CALLER_META_KEY: " gateway-named "}, "gateway-named"),
+        ({CALLER_META_KEY: {"user": 42}}, "anonymous"),
+        ({CALLER_META_KEY: "x" * 1000}, "x" * 300),
+    ],
+)
+def test_the_caller_key(meta: dict[str, Any] | None, key: str) -> None:
+    assert caller_key(meta) == key
+
+
 # --- settings and start-up --------------------------------------------------------------------
 
 
@@ -260,6 +294,8 @@ def test_settings_from_the_environment() -> None:
             "SANDBOX_MAX_CONCURRENT_RUNS": "3",
             "SANDBOX_MAX_QUEUED_RUNS": "7",
             "SANDBOX_QUEUE_TIMEOUT_SECONDS": "4",
+            "SANDBOX_MAX_RUNS_PER_CALLER": "2",
+            "SANDBOX_MAX_QUEUED_PER_CALLER": "0",
             "SANDBOX_MAX_CODE_BYTES": "5000",
             "SANDBOX_REQUIRED_LAYERS": "seccomp, network_namespace",
             "SANDBOX_OUTPUT_LIMIT_BYTES": "2048",
@@ -268,6 +304,7 @@ def test_settings_from_the_environment() -> None:
             "SANDBOX_MAX_FILE_BYTES": "4096",
             "SANDBOX_MAX_OPEN_FILES": "33",
             "SANDBOX_DISK_QUOTA_BYTES": "8192",
+            "SANDBOX_DISK_INODES": "300",
             "SANDBOX_LAYERS": "rlimits,seccomp",
             "SANDBOX_RUN_UID": "4242",
             "SANDBOX_PYTHON": "/usr/bin/python3",
@@ -278,11 +315,13 @@ def test_settings_from_the_environment() -> None:
             "SANDBOX_INSTALL_TIMEOUT_SECONDS": "15",
             "SANDBOX_MAX_PACKAGES": "2",
             "SANDBOX_MAX_PACKAGE_BYTES": "1000",
+            "SANDBOX_PACKAGE_INODES": "700",
             "SECRET_TOKEN": "ignored",
         }
     )
     assert (settings.max_timeout_seconds, settings.default_timeout_seconds) == (12.5, 2.0)
     assert (settings.max_concurrent_runs, settings.max_queued_runs, settings.queue_timeout_seconds) == (3, 7, 4.0)
+    assert (settings.max_runs_per_caller, settings.max_queued_per_caller) == (2, 0)
     assert settings.max_code_bytes == 5000
     assert settings.required_layers == {Layer.SECCOMP, Layer.NETWORK_NAMESPACE}
     assert settings.runner == RunnerSettings(
@@ -293,6 +332,7 @@ def test_settings_from_the_environment() -> None:
         max_file_bytes=4096,
         max_open_files=33,
         disk_quota_bytes=8192,
+        disk_inodes=300,
         layers=frozenset({Layer.RLIMITS, Layer.SECCOMP}),
         run_uid=4242,
         pip=PipSettings(
@@ -303,6 +343,7 @@ def test_settings_from_the_environment() -> None:
             timeout_seconds=15.0,
             max_packages=2,
             max_bytes=1000,
+            max_inodes=700,
         ),
     )
 
@@ -416,7 +457,15 @@ def test_health_reports_the_layers_and_the_pool(base_url: str) -> None:
     )
     assert body["isolation"]["required"] == []
     assert set(body["isolation"]["unavailable"]).isdisjoint(body["isolation"]["layers"])
-    assert body["runs"] == {"active": 0, "queued": 0, "max_concurrent": 4, "max_queued": 16}
+    assert body["runs"] == {
+        "active": 0,
+        "queued": 0,
+        "max_concurrent": 4,
+        "max_queued": 16,
+        "max_per_caller": 4,
+        "max_queued_per_caller": 16,
+        "callers": 0,
+    }
     assert body["packages"] is False
 
 

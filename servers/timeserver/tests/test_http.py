@@ -131,11 +131,17 @@ def test_metrics_and_log_line_after_a_call_with_a_correlation_id(
     assert record.fields["duration_ms"] >= 0
 
 
-def test_other_containers_host_names_are_accepted(base_url: str) -> None:
-    """The SDK's DNS-rebinding guard must not reject Host: time:8003 (how mcpo reaches the server)."""
+def test_the_catalogs_host_names_are_accepted_and_others_refused(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: Host: time:8003 (how the gateway reaches the server, config/catalog.yaml) passes; a foreign
+    Host or Origin does not."""
+    monkeypatch.setenv("MCP_ALLOWED_HOSTS", "time:8003")
+    _, app = create_app()
+    base_url = serve(app)
     response = post_jsonrpc(base_url, "tools/list", Host="time:8003")
     assert response.status_code == 200, response.text
     assert {tool["name"] for tool in response.json()["result"]["tools"]} == TOOLS
+    assert post_jsonrpc(base_url, "tools/list", Host="evil.example.com").status_code == 421
+    assert post_jsonrpc(base_url, "tools/list", Origin="http://evil.example.com").status_code == 403
 
 
 # --- SSE --------------------------------------------------------------------------------------

@@ -1,1 +1,0 @@
-"""Benchmarks that write reports: the gateway against stock mcpo and direct MCP calls."""
