@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 from rich.console import Console
 from rich.markup import escape
@@ -26,6 +30,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if os.environ.get("MCPSTACK_RESULTS_JSON"):  # `mcpstack smoke --output json` prints these
+        checks = [{"check": n, "outcome": o, "seconds": round(d, 3), "detail": m} for n, o, d, m in _results]
+        Path(os.environ["MCPSTACK_RESULTS_JSON"]).write_text(json.dumps(checks, indent=1))
+        return
     console = Console(width=None if Console().is_terminal else 140)
     table = Table("check", "result", "time", "detail", title="smoke verification")
     for name, outcome, duration, message in _results:

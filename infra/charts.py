@@ -23,12 +23,14 @@ from infra.manifests import (
     labels,
     pod_security,
     probe_action,
+    pull_secrets,
     resources,
     selector,
     spread,
 )
 from mcpstack.catalog.models import Catalog, GrafanaService, LlmService, OpenWebUIService, PrometheusService
 from mcpstack.deployment import describe_service
+from mcpstack.deployment.images import ImageSource
 from mcpstack.generate.grafana import DATASOURCE_UID
 
 Obj = dict[str, Any]
@@ -87,7 +89,7 @@ def open_webui_values(
     catalog: Catalog,
     name: str,
     *,
-    registry: str,
+    registry: ImageSource,
     sources: Sources,
     shared_storage_class: str,
     ingress_host: str,
@@ -164,6 +166,8 @@ def open_webui_values(
         values["readinessProbe"] = {**probe_action(ready), "periodSeconds": 5, "failureThreshold": 3}
     if runtime_class:
         values["runtimeClassName"] = runtime_class
+    if pull_secrets(deployed, registry):
+        values["imagePullSecrets"] = pull_secrets(deployed, registry)
     return values
 
 
@@ -173,7 +177,7 @@ def migrations_name(name: str) -> str:
 
 
 def open_webui_migrations(
-    catalog: Catalog, name: str, *, registry: str, sources: Sources, namespace: Any, runtime_class: str | None
+    catalog: Catalog, name: str, *, registry: ImageSource, sources: Sources, namespace: Any, runtime_class: str | None
 ) -> Obj:
     """A Job running Open WebUI's migrations once, in its image with its environment (database,
     keys) and ENABLE_DB_MIGRATIONS=true; scratch space on emptyDirs (the root filesystem is read-only)."""
@@ -208,6 +212,8 @@ def open_webui_migrations(
     }
     if runtime_class:
         spec["runtimeClassName"] = runtime_class
+    if pull_secrets(deployed, registry):
+        spec["imagePullSecrets"] = pull_secrets(deployed, registry)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

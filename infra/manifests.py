@@ -16,6 +16,7 @@ from typing import Any
 from mcpstack.catalog.models import ServiceBase
 from mcpstack.deployment import DeployedService, Probe, Timing, Volume
 from mcpstack.deployment import labels as scheme
+from mcpstack.deployment.images import ImageSource
 
 LABEL_SERVICE = scheme.SERVICE
 LABEL_ENVIRONMENT = scheme.ENVIRONMENT
@@ -61,11 +62,15 @@ def service_labels(service: DeployedService) -> dict[str, str]:
     return {**recommended_labels(service.name), **service.labels}
 
 
-def image_ref(service: DeployedService, registry: str) -> str:
-    """Images built from this repository get the registry prefix; third-party images are pulled as named."""
-    if service.built_here and registry:
-        return f"{registry.rstrip('/')}/{service.image}"
-    return service.image
+def image_ref(service: DeployedService, registry: ImageSource) -> str:
+    """Images built from this repository come from the stack's registry, by the digest pushed there (local
+    names without a registry); third-party images are pulled as named."""
+    return registry.ref(service.image) if service.built_here else service.image
+
+
+def pull_secrets(service: DeployedService, registry: ImageSource) -> list[Obj]:
+    """`imagePullSecrets` of a pod running an image built here: the stack's pull Secret, if any."""
+    return [{"name": registry.pull_secret}] if service.built_here and registry.pull_secret else []
 
 
 def is_our_service(service: ServiceBase | DeployedService) -> bool:
@@ -221,7 +226,7 @@ def pod_security(service: DeployedService) -> Obj:
     return context
 
 
-def container(service: DeployedService, registry: str, sources: Sources) -> Obj:
+def container(service: DeployedService, registry: ImageSource, sources: Sources) -> Obj:
     spec: Obj = {
         "name": service.name,
         "image": image_ref(service, registry),
@@ -267,7 +272,7 @@ def spread(service: str) -> Obj:
 def pod_spec(
     service: DeployedService,
     *,
-    registry: str,
+    registry: ImageSource,
     sources: Sources,
     runtime_class: str | None = None,
     highly_available: bool = False,
@@ -283,6 +288,8 @@ def pod_spec(
     }
     if runtime_class:
         spec["runtimeClassName"] = runtime_class
+    if pull_secrets(service, registry):
+        spec["imagePullSecrets"] = pull_secrets(service, registry)
     if highly_available:
         spec |= spread(service.name)
     return spec
@@ -301,7 +308,7 @@ def deployment(
     service: DeployedService,
     *,
     namespace: Any,
-    registry: str,
+    registry: ImageSource,
     sources: Sources,
     runtime_class: str | None = None,
     highly_available: bool = False,

@@ -26,10 +26,12 @@ from pulumi.runtime.settings import ROOT, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.components.pull_secret import PULL_SECRET_CONFIG
 from infra.program import load
 from infra.settings import PROVIDER_KEYS, SETTINGS, StackSettings
 from mcpstack import REPO_ROOT
 from mcpstack.catalog.models import Catalog
+from mcpstack.deployment.images import repository
 from mcpstack.generate import redacted
 
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -150,9 +152,10 @@ def render_stack(stack: str, *, project_dir: Path = STACKS_DIR, overrides: Mappi
     settings = StackSettings.from_values(stack, project_dir, {k: v for k, v in typed.items() if k in known} | provider)
     catalog = load(settings)
     config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-    for secret in catalog.secrets:
+    secrets = [*catalog.secrets, *([PULL_SECRET_CONFIG] if settings.image_pull_secret else [])]
+    for secret in secrets:
         config[f"{project}:{secret}"] = redacted(secret)
-    secret_keys = [f"{project}:{s}" for s in catalog.secrets]
+    secret_keys = [f"{project}:{s}" for s in secrets]
 
     loop = asyncio.new_event_loop()  # Pulumi's runtime awaits on the current loop; a fresh one per render
     asyncio.set_event_loop(loop)
@@ -351,8 +354,8 @@ def images(rendered: Rendered) -> dict[str, list[str]]:
         collect(obj.get("spec"))
     for release in rendered.releases():
         collect(release.body.get("values"))
-    built = {s.image.ref for s in rendered.catalog.services.values() if s.image.build is not None}
-    local = sorted(i for i in found if any(i == ref or i.endswith(f"/{ref}") for ref in built))
+    built = {repository(s.image.ref) for s in rendered.catalog.services.values() if s.image.build is not None}
+    local = sorted(i for i in found if any(repository(i) == ref or repository(i).endswith(f"/{ref}") for ref in built))
     return {"built": local, "pulled": sorted(found - set(local))}
 
 

@@ -19,7 +19,11 @@ from typing import Any, Literal
 
 import pulumi
 
+from mcpstack.deployment.images import ImageSource
+
 PROJECT = "mcpstack"
+GVISOR_SERVICE = "sandbox"  # the service `gvisor` runs under gVisor's RuntimeClass
+GVISOR_RUNTIME_CLASS = "gvisor"  # the name gVisor's installation gives its RuntimeClass
 DEPLOYMENTS = ("compose", "helm")
 ConfigType = Literal["string", "integer", "boolean", "array"]
 
@@ -57,7 +61,16 @@ SETTINGS: tuple[Setting, ...] = (
         "string",
         "",
         "prefix for the images built from this repository (mcpstack/*), e.g. registry.example.com/team; "
-        "empty: the local names (kind load docker-image)",
+        "empty: the local names (kind load docker-image); set: deployed by the digests `mcpstack images push` "
+        "recorded",
+    ),
+    Setting(
+        "imagePullSecret",
+        "image_pull_secret",
+        "string",
+        "",
+        "a kubernetes.io/dockerconfigjson Secret our pods pull with, made from the secret config "
+        "mcpstack:image-pull-dockerconfigjson; empty: none (a public registry, or node credentials)",
     ),
     Setting(
         "storageClass", "storage_class", "string", "", "storage class of the persistent volumes; empty: the default"
@@ -68,6 +81,14 @@ SETTINGS: tuple[Setting, ...] = (
         "array",
         [],
         "SERVICE=RUNTIMECLASS pairs, e.g. sandbox=gvisor (the RuntimeClass must exist in the cluster)",
+    ),
+    Setting(
+        "gvisor",
+        "gvisor",
+        "boolean",
+        False,
+        "run the sandbox under gVisor (RuntimeClass gvisor unless runtimeClasses names another): it then requires "
+        "only the layers that work inside gVisor; false: no RuntimeClass, every layer of the catalog required",
     ),
     Setting(
         "ingressNamespace",
@@ -152,8 +173,10 @@ class StackSettings:
     environment: str = ""
     namespace: str = "mcpstack"
     image_registry: str = ""
+    image_pull_secret: str = ""
     storage_class: str = ""
     runtime_classes: Mapping[str, str] = field(default_factory=dict)
+    gvisor: bool = False
     ingress_namespace: str = ""
     monitoring_namespace: str = "mcpstack-monitoring"
     shared_storage_class: str = ""
@@ -169,6 +192,7 @@ class StackSettings:
     protect: bool = True
     kube_context: str = ""
     kubeconfig: str = ""
+    images: ImageSource = field(default_factory=ImageSource)  # image_registry with its pushed digests
 
     @property
     def helm(self) -> bool:
@@ -190,6 +214,9 @@ class StackSettings:
         kwargs["config_dir"] = (project_dir / kwargs["config_dir"]).resolve()
         kwargs["environment"] = kwargs["environment"] or stack
         kwargs["runtime_classes"] = _runtime_classes(kwargs["runtime_classes"])
+        if kwargs["gvisor"]:
+            kwargs["runtime_classes"].setdefault(GVISOR_SERVICE, GVISOR_RUNTIME_CLASS)
+        kwargs["images"] = ImageSource.from_record(kwargs["image_registry"], kwargs["image_pull_secret"])
         if kwargs["deployment"] not in DEPLOYMENTS:
             raise SettingsError(f"deployment must be one of {', '.join(DEPLOYMENTS)}, not {kwargs['deployment']!r}")
         if kwargs["ollama_gpu_type"] not in ("nvidia", "amd"):
@@ -255,4 +282,4 @@ def _runtime_classes(pairs: list[Any]) -> dict[str, str]:
 
 
 def settings_attributes() -> set[str]:
-    return {f.name for f in fields(StackSettings)} - {"stack"} - {s.attribute for s in PROVIDER_SETTINGS}
+    return {f.name for f in fields(StackSettings)} - {"stack", "images"} - {s.attribute for s in PROVIDER_SETTINGS}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +14,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mcpstack import REPO_ROOT
+from infra.render import RenderError
+from infra.render import images as stack_images
+from mcpstack import REPO_ROOT, __version__
 from mcpstack.catalog import Catalog, CatalogError, environments, load_catalog
 from mcpstack.catalog.discovery import find_config_dir
+from mcpstack.deployment.images import normalized, record_path, write_record
 from mcpstack.generate import GENERATORS, redacted
+from mcpstack.local.compose import write_compose
+from mcpstack.local.docker_engine import DockerUnavailable, docker_client
+from mcpstack.local.logs import NoSuchService, show_logs, stack_containers
+from mcpstack.local.registry import PushError, push_images
+from mcpstack.local.stack import LocalStack
+from mcpstack.preflight import ClusterError, Status, connect, run_checks, stack_settings
 
 if TYPE_CHECKING:
     from mcpstack.capacity.knee_report import KneeReport
@@ -52,6 +63,37 @@ RealOption = Annotated[
     list[str] | None, typer.Option("--real", help="run this service itself, not its local stand-in (repeatable)")
 ]
 EXIT_INVALID = 2
+OutputOption = Annotated[str, typer.Option("--output", help="text (tables) or json (one JSON document on stdout)")]
+WIDE = 250  # columns when stdout is a pipe or a log: tables keep whole URLs and image names
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"mcpstack {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print mcpstack's version and exit")
+    ] = False,
+) -> None:
+    if not console.is_terminal:
+        console.width = WIDE  # rich would wrap and cut at 80 columns
+
+
+def _output(value: str) -> bool:
+    """True for --output json."""
+    if value not in ("text", "json"):
+        raise _fail(f"--output must be text or json, not {value!r}", EXIT_INVALID)
+    return value == "json"
+
+
+def _print_json(document: object) -> None:
+    from mcpstack.capacity.report import plain
+
+    sys.stdout.write(json.dumps(plain(document), indent=1, allow_nan=False, default=str) + "\n")
 
 
 def _config_dir(option: Path | None) -> Path:
@@ -88,25 +130,42 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def validate(
     env: Annotated[str | None, typer.Argument(help="environment to check (default: every environment)")] = None,
+    output: OutputOption = "text",
     config: ConfigDir = None,
 ) -> None:
-    """Check the catalog and its environment overlays; exit 2 listing every problem."""
+    """Check the catalog and its environment overlays; exit 2 listing every problem, each labelled with the
+    environments it occurs in (a problem every environment shares is listed once)."""
+    from mcpstack.catalog.by_environment import label_problems
+
+    as_json = _output(output)
     config = _config_dir(config)
-    names = [env] if env else environments(config)
+    names = tuple([env] if env else environments(config))
     if not names:
         raise _fail(f"no environments in {config / 'environments'}", EXIT_INVALID)
-    failed = 0
+    found: dict[str, list] = {}
+    services: dict[str, list[str]] = {}
     for name in names:
         try:
-            catalog = load_catalog(config, name)
+            services[name] = list(load_catalog(config, name).services)
+            found[name] = []
         except CatalogError as exc:
-            failed += len(exc.problems)
-            for problem in exc.problems:
-                errors.print(str(problem), markup=False, highlight=False)
-            continue
-        console.print(f"[green]ok[/green] {name}: {len(catalog.services)} services ({', '.join(catalog.services)})")
-    if failed:
-        errors.print(f"[red]{failed} problem(s) in the catalog[/red]")
+            found[name] = exc.problems
+    labelled = label_problems(found)
+    if as_json:
+        _print_json(
+            {
+                "catalog": str(config),
+                "environments": {n: {"ok": not found[n], "services": services.get(n, [])} for n in names},
+                "problems": [p.to_json() for p in labelled],
+            }
+        )
+    else:
+        for item in labelled:
+            errors.print(f"{item.label(names)}: {item.problem}", markup=False, highlight=False)
+        for name in (n for n in names if n in services):
+            console.print(f"[green]ok[/green] {name}: {len(services[name])} services ({', '.join(services[name])})")
+    if labelled:
+        errors.print(f"[red]{len(labelled)} problem(s) in the catalog[/red]")
         raise typer.Exit(EXIT_INVALID)
 
 
@@ -128,6 +187,31 @@ def generate(
     if not users:
         raise _fail(f"no service in {env} mounts {generator!r} or takes it as environment")
     sys.stdout.write(GENERATORS[generator].render(catalog, users[0], redacted))
+
+
+@images_app.command("push")
+def images_push(
+    registry: Annotated[str, typer.Option(help="where to push, e.g. registry.example.com/team or 127.0.0.1:5000")],
+    env: Annotated[str, typer.Option("--env", "-e", help="Pulumi stack whose images to push")] = "prod",
+    config: ConfigDir = None,
+) -> None:
+    """Push every image of ours the stack runs and record each digest (.mcpstack/image-digests.json): with
+    mcpstack:imageRegistry set to REGISTRY, the stack deploys them by digest."""
+    rendered = _render_stack(env, _config_dir(config), imageRegistry="", imagePullSecret="")
+    built = stack_images(rendered)["built"]  # local names: the render without a registry
+    try:
+        pushed = push_images(docker_client(), built, registry, _info)
+    except (DockerUnavailable, PushError) as exc:
+        raise _fail(str(exc)) from None
+    path = record_path()
+    write_record(path, registry, {p.image: p.digest for p in pushed})
+    table = Table("image", "pushed", "digest", title=f"{env}: {len(pushed)} image(s) -> {registry}")
+    for item in pushed:
+        table.add_row(item.image, item.target, item.digest)
+    console.print(table)
+    console.print(f"digests recorded in {path}")
+    if normalized(registry) != rendered.settings.image_registry.rstrip("/"):
+        console.print(f"the stack deploys them once: pulumi config set -s {env} mcpstack:imageRegistry {registry}")
 
 
 @images_app.command("build")
@@ -168,18 +252,22 @@ def up(
     config: ConfigDir = None,
 ) -> None:
     """Start the stack on the local Docker engine and wait until every service is healthy."""
-    from mcpstack.local.docker_engine import DockerUnavailable
+    from mcpstack.local.docker_engine import DockerUnavailable, docker_client
+    from mcpstack.local.grafana import ImageUnavailable, ensure_registry_images
     from mcpstack.local.images import ImageBuildError
     from mcpstack.local.stack import LocalStack, StackError
 
     catalog = _load(_config_dir(config), env)
     try:
-        _local(catalog, real)  # reject an unknown --real before anything starts
-        local = LocalStack(catalog, name=stack, log=_info, real=real or ())
+        view = _local(catalog, real)  # reject an unknown --real before anything starts
+        # a --real service whose image is not built here (Grafana): on the engine, or pulled, or a clear refusal
+        for pulled in ensure_registry_images(docker_client(), view, [n for n in real or () if n in view.services]):
+            _info(f"pulled {pulled}")
+        local = LocalStack(catalog, name=stack, log=_info, real=real or (), long_lived=True)
         for original, stand_in in local.substitutions.items():
             _info(f"{original} runs as {stand_in} here (local.substitutes; --real {original} for the real one)")
         statuses = local.up(build=build, base=_base_mode(base), timeout=timeout)
-    except (DockerUnavailable, ImageBuildError, StackError) as exc:
+    except (DockerUnavailable, ImageBuildError, StackError, ImageUnavailable) as exc:
         raise _fail(str(exc)) from None
     _print_status(local.name, statuses)
 
@@ -188,10 +276,13 @@ def up(
 def down(
     env: EnvOption = "dev",
     stack: StackOption = None,
-    volumes: Annotated[bool, typer.Option(help="also remove the stack's volumes (Prometheus data)")] = False,
+    volumes: Annotated[
+        bool, typer.Option(help="also delete the stack's volumes (Open WebUI's chats, Prometheus' data): listed, asked")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="delete the volumes without asking")] = False,
     config: ConfigDir = None,
 ) -> None:
-    """Remove the stack's containers and network (and volumes with --volumes)."""
+    """Remove the stack's containers and network (and, with --volumes, its data: listed first, then asked)."""
     from mcpstack.local.docker_engine import DockerUnavailable, docker_client
     from mcpstack.local.stack import LocalStack
 
@@ -201,24 +292,66 @@ def down(
     except DockerUnavailable as exc:
         raise _fail(str(exc)) from None
     catalog = _load(_config_dir(config), env)
+    if volumes:
+        _confirm_volumes(client, name, catalog, yes)
     removed = LocalStack(catalog, name=name, client=client, log=_info).down(volumes=volumes)
     console.print(f"removed {len(removed)} object(s) of {name}" if removed else f"nothing of {name} was running")
 
 
 @app.command()
-def status(stack: StackOption = None, config: ConfigDir = None) -> None:
+def compose(
+    env: EnvOption = "dev",
+    stack: StackOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="the Compose file to write")] = Path("compose.yaml"),
+    real: RealOption = None,
+    config: ConfigDir = None,
+) -> None:
+    """Write the stack `up` starts as a Compose file, to run with `docker compose -f compose.yaml up -d`."""
+    catalog = _load(_config_dir(config), env)
+    _local(catalog, real)  # reject an unknown --real
+    local = LocalStack(catalog, name=stack, log=_info, real=real or (), long_lived=True)
+    console.print(f"wrote {write_compose(local, out)} (stack {local.name}; secrets stay in {local.state_dir})")
+
+
+@app.command()
+def logs(
+    service: Annotated[str | None, typer.Argument(help="one service (default: every service, prefixed)")] = None,
+    env: EnvOption = "dev",
+    stack: StackOption = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines")] = False,
+    tail: Annotated[int | None, typer.Option("--tail", help="only the last N lines of each service")] = None,
+) -> None:
+    """Show the logs of the stack's services, like `docker compose logs`."""
+    try:
+        containers = stack_containers(docker_client(), stack or f"mcpstack-{env}", service)
+        show_logs(containers, lambda line: print(line, flush=True), follow=follow, tail=tail)
+    except (DockerUnavailable, NoSuchService) as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def status(stack: StackOption = None, output: OutputOption = "text", config: ConfigDir = None) -> None:
     """Show the services of running stacks, their health and URLs."""
+    import dataclasses
+
     from mcpstack.local.docker_engine import DockerUnavailable
     from mcpstack.local.stack import LocalStack, StackError, running_stacks
 
     config = _config_dir(config)
     try:
+        as_json = _output(output)
         names = [stack] if stack else sorted(running_stacks())
-        if not names:
+        if not names and not as_json:
             console.print("no mcpstack stack is running")
             return
-        for name in names:
-            _print_status(name, LocalStack.attach(name, config_dir=config, log=_info).status())
+        stacks = {name: LocalStack.attach(name, config_dir=config, log=_info).status() for name in names}
+        if as_json:
+            _print_json({"stacks": {n: [dataclasses.asdict(item) for item in items] for n, items in stacks.items()}})
+            return
+        for name, items in stacks.items():
+            _print_status(name, items)
     except (DockerUnavailable, StackError) as exc:
         raise _fail(str(exc)) from None
 
@@ -227,9 +360,13 @@ def status(stack: StackOption = None, config: ConfigDir = None) -> None:
 def smoke(
     env: EnvOption = "dev",
     stack: StackOption = None,
+    output: OutputOption = "text",
     config: ConfigDir = None,
 ) -> None:
     """Run the e2e smoke suite against a running local stack and print the results."""
+    import tempfile
+
+    as_json = _output(output)
     name = stack or f"mcpstack-{env}"
     command = [
         sys.executable,
@@ -248,7 +385,83 @@ def smoke(
         "no:cacheprovider",
     ]
     environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
-    raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
+    if not as_json:
+        raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
+    with tempfile.TemporaryDirectory(prefix="mcpstack-smoke-") as work:
+        results = Path(work) / "results.json"
+        environ["MCPSTACK_RESULTS_JSON"] = str(results)  # e2e/results_table.py writes it; pytest talks on stderr
+        code = subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False, stdout=sys.stderr).returncode
+        checks = json.loads(results.read_text()) if results.is_file() else []
+    _print_json({"stack": name, "passed": code == 0, "exit_code": code, "checks": checks})
+    raise typer.Exit(code)
+
+
+@app.command()
+def backup(
+    env: EnvOption = "dev",
+    stack: StackOption = None,
+    out: Annotated[Path | None, typer.Option(help="archive to write (default: open-webui-STACK-TIME.tar.gz)")] = None,
+    config: ConfigDir = None,
+) -> None:
+    """Copy Open WebUI's data (users, chats, settings; SQLite, copied consistently) of a local stack to a file."""
+    import time
+
+    from mcpstack.local.backup import BackupError, WebUIData
+    from mcpstack.local.backup import backup as write_backup
+    from mcpstack.local.docker_engine import DockerUnavailable, docker_client
+
+    name = stack or f"mcpstack-{env}"
+    catalog = _load(_config_dir(config), env)
+    target = out or Path(f"open-webui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz")
+    try:
+        written = write_backup(docker_client(), WebUIData.of(catalog, name), target)
+    except (DockerUnavailable, BackupError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"backed up Open WebUI's data of {name} to {written} ({written.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="a file `mcpstack backup` wrote")],
+    env: EnvOption = "dev",
+    stack: StackOption = None,
+    config: ConfigDir = None,
+) -> None:
+    """Replace Open WebUI's data of a local stack with a backup (Open WebUI is stopped meanwhile)."""
+    from mcpstack.local.backup import BackupError, WebUIData
+    from mcpstack.local.backup import restore as read_backup
+    from mcpstack.local.docker_engine import DockerUnavailable, docker_client
+
+    name = stack or f"mcpstack-{env}"
+    catalog = _load(_config_dir(config), env)
+    try:
+        restarted = read_backup(docker_client(), WebUIData.of(catalog, name), archive)
+    except (DockerUnavailable, BackupError) as exc:
+        raise _fail(str(exc)) from None
+    after = "Open WebUI restarted" if restarted else "Open WebUI was not running: `mcpstack up` starts it"
+    console.print(f"restored Open WebUI's data of {name} from {archive}; {after}")
+
+
+docs_app = typer.Typer(help="References generated from the catalog's models.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("catalog")
+def docs_catalog(config: ConfigDir = None) -> None:
+    """Print the catalog reference (docs/catalog-reference.md): every key, type, default, description, example."""
+    from mcpstack.catalog.reference import catalog_reference
+
+    sys.stdout.write(catalog_reference(_config_dir(config)))
+
+
+@docs_app.command("schema")
+def docs_schema(
+    overlay: Annotated[bool, typer.Option(help="the schema of an environment overlay (every key optional)")] = False,
+) -> None:
+    """Print the catalog's JSON Schema (config/catalog.schema.json; --overlay: config/environment.schema.json)."""
+    from mcpstack.catalog.schema import catalog_schema, overlay_schema, schema_text
+
+    sys.stdout.write(schema_text(overlay_schema() if overlay else catalog_schema()))
 
 
 dashboards_app = typer.Typer(help="The catalog's Grafana dashboards.", no_args_is_help=True)
@@ -320,16 +533,44 @@ def e2e(
 StackArgument = Annotated[str, typer.Argument(help="Pulumi stack: dev or prod (stacks/Pulumi.STACK.yaml)")]
 
 
-def _render_stack(stack: str, config: Path):
-    """The Pulumi program of stacks/ under Pulumi's mocks (no CLI, no cluster)."""
+def _render_stack(stack: str, config: Path, *, require_pushed: bool = True, **overrides: object):
+    """The Pulumi program of stacks/ under Pulumi's mocks (no CLI, no cluster). Without `require_pushed`,
+    images not pushed to the stack's registry render with a placeholder digest and are named on stderr."""
     import pulumi
 
     from infra.render import RenderError, render_stack
+    from mcpstack.deployment.images import PLACEHOLDER_DIGEST, UNPUSHED_ENV
 
+    previous = os.environ.pop(UNPUSHED_ENV, None)
+    if not require_pushed:
+        os.environ[UNPUSHED_ENV] = "placeholder"
     try:
-        return render_stack(stack, overrides={"configDir": str(config.resolve())})
+        rendered = render_stack(stack, overrides={"configDir": str(config.resolve()), **overrides})
     except (RenderError, ValueError, pulumi.RunError) as exc:  # unknown stack, bad settings, invalid catalog
         raise _fail(str(exc), EXIT_INVALID) from None
+    finally:
+        os.environ.pop(UNPUSHED_ENV, None)
+        if previous is not None:
+            os.environ[UNPUSHED_ENV] = previous
+    text = json.dumps([r.body for r in rendered.resources], default=str)
+    unpushed = sorted(set(re.findall(r"([\w.:/-]+)@" + PLACEHOLDER_DIGEST, text)))
+    if unpushed:
+        errors.print(
+            f"note: not pushed yet, rendered with a placeholder digest: {', '.join(unpushed)} "
+            "(`mcpstack images push` records their digests; `pulumi up` refuses until then)",
+            markup=False,
+            highlight=False,
+        )
+    return rendered
+
+
+RequirePushed = Annotated[
+    bool,
+    typer.Option(
+        "--require-pushed",
+        help="fail when an image of ours has no pushed digest (default: render it with a placeholder, named)",
+    ),
+]
 
 
 @app.command()
@@ -337,11 +578,12 @@ def render(
     stack: StackArgument,
     out: Annotated[Path, typer.Option("--out", help="directory for manifests/, helm/ and index.yaml")],
     config: ConfigDir = None,
+    require_pushed: RequirePushed = False,
 ) -> None:
     """Write every Kubernetes object the Pulumi stack would create (Helm releases: chart and values), offline."""
     from infra.render import kinds, write
 
-    rendered = _render_stack(stack, _config_dir(config))
+    rendered = _render_stack(stack, _config_dir(config), require_pushed=require_pushed)
     write(rendered, out)
     table = Table(
         "kind", "count", title=f"stack {stack} ({rendered.settings.deployment}, catalog {rendered.catalog.environment})"
@@ -353,11 +595,37 @@ def render(
 
 
 @app.command()
-def policy(stack: StackArgument, config: ConfigDir = None) -> None:
+def preflight(stack: StackArgument, config: ConfigDir = None) -> None:
+    """Check the stack's cluster before `pulumi up` (read only): RuntimeClass, GPU nodes, storage and ingress
+    classes, operator CRDs, pushed images; exit 1 when a required precondition fails."""
+    try:
+        settings = stack_settings(stack, config_dir=_config_dir(config).resolve())
+        catalog = load_catalog(settings.config_dir, settings.environment)
+    except (RenderError, ValueError, CatalogError) as exc:
+        raise _fail(str(exc), EXIT_INVALID) from None
+    try:
+        checks = run_checks(settings, catalog, connect(settings.kubeconfig, settings.kube_context))
+    except ClusterError as exc:
+        raise _fail(f"cannot read the cluster of stack {stack}: {exc}") from None
+    colours = {Status.OK: "green", Status.FAIL: "red", Status.WARN: "yellow", Status.NOT_CHECKED: "dim"}
+    title = f"preflight {stack} ({settings.kube_context or 'current context'})"
+    table = Table("check", "expected", "found", "status", title=title)
+    for item in checks:
+        table.add_row(item.check, item.expected, item.found, f"[{colours[item.status]}]{item.status}[/]")
+    console.print(table)
+    failed = [c for c in checks if c.status is Status.FAIL]
+    if failed:
+        errors.print(f"[red]{len(failed)} required precondition(s) missing[/red]: {', '.join(c.check for c in failed)}")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/green] {stack}: {len(checks)} checks ('not checked': only the cluster or DB shows)")
+
+
+@app.command()
+def policy(stack: StackArgument, config: ConfigDir = None, require_pushed: RequirePushed = False) -> None:
     """Check what the Pulumi stack would create: Kubernetes schema, hardening, production invariants; exit 1 on any."""
     from mcpstack.policy import RULES, check
 
-    rendered = _render_stack(stack, _config_dir(config))
+    rendered = _render_stack(stack, _config_dir(config), require_pushed=require_pushed)
     violations = check(rendered)
     for violation in violations:
         errors.print(str(violation), markup=False, highlight=False)
@@ -377,21 +645,31 @@ def bench_gateway(
     report: Annotated[Path, typer.Option(help="report directory")] = REPO_ROOT / "reports" / "gateway-benchmark",
     seconds: Annotated[float, typer.Option(help="seconds per measurement")] = 8.0,
     rounds: Annotated[int, typer.Option(help="interleaved rounds (medians are reported)")] = 2,
+    output: OutputOption = "text",
 ) -> None:
-    """Stock mcpo vs the gateway vs direct MCP calls, at 1 and 100 connections (needs wrk)."""
+    """Direct MCP calls vs the gateway (MCP front, OpenAPI) vs stock mcpo, at 1 and 100 connections, with CPU per
+    call (needs wrk); exit 1 when a goal is missed."""
     from mcpstack.capacity.bench.gateway_overhead import markdown, run_benchmark
 
+    as_json = _output(output)
     result = run_benchmark(report, seconds=seconds, rounds=rounds, log=_info)
-    console.print(markdown(result))
-    console.print(f"report: {report / 'report.json'}, {report / 'report.md'}")
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        sys.stdout.write(markdown(result).rstrip("\n") + "\n")  # markdown as written: never re-wrapped
+        console.print(f"report: {report / 'report.json'}, {report / 'report.md'}", soft_wrap=True, highlight=False)
+    if not result.passed:
+        raise typer.Exit(1)
 
 
 @bench_app.command("loadgen")
 def bench_loadgen(
     report: Annotated[Path, typer.Option(help="report directory")] = REPO_ROOT / "reports" / "loadtest-harness",
     seconds: Annotated[float, typer.Option(help="seconds per measurement")] = 15.0,
+    output: OutputOption = "text",
 ) -> None:
     """The load generator's ceiling: req/s one locust process drives against a trivial local endpoint."""
+    as_json = _output(output)
     from mcpstack.capacity.ceiling import measure_ceiling
     from mcpstack.capacity.locust_run import LoadTestError
 
@@ -399,6 +677,9 @@ def bench_loadgen(
         result = measure_ceiling(report, seconds=seconds, log=_info)
     except LoadTestError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        _print_json(result.to_json())
+        return
     table = Table(
         "users", "req/s", "p50 ms", "p95 ms", "locust CPU %", "server CPU %", title="one locust process, closed loop"
     )
@@ -436,6 +717,7 @@ def loadtest(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="report directory (default: reports/loadtest/SCENARIO)")] = None,
     key_env: Annotated[str, typer.Option(help="variable holding the API key for --target")] = "MCPSTACK_LOADTEST_KEY",
+    output: OutputOption = "text",
     config: ConfigDir = None,
 ) -> None:
     """Capacity test through the gateway with locust (docs/capacity.md); exit 1 when an SLO is missed.
@@ -451,6 +733,7 @@ def loadtest(
     from mcpstack.local.docker_engine import DockerUnavailable
     from mcpstack.local.stack import LocalStack, StackError
 
+    as_json = _output(output)
     if scenario not in LOADTEST_SCENARIOS:
         raise _fail(f"--scenario must be one of {', '.join(LOADTEST_SCENARIOS)}, not {scenario!r}", EXIT_INVALID)
     if target and stack:
@@ -466,7 +749,7 @@ def loadtest(
     try:
         if scenario == "stress" and not (target or stack):
             _info("stress: starting a stack with the rate limits lifted (docs/capacity.md#finding-the-knee)")
-            _finish_stress(knee_on_fresh_stack(report_dir, log=_info), report_dir, wide)
+            _finish_stress(knee_on_fresh_stack(report_dir, log=_info), report_dir, wide, as_json)
             return
         if target:
             chosen = remote_target(target, _load(_config_dir(config), env), key_env)
@@ -476,7 +759,7 @@ def loadtest(
             )
         preflight(chosen)
         if scenario == "stress":
-            _finish_stress(run_knee(chosen, report_dir, log=_info), report_dir, wide)
+            _finish_stress(run_knee(chosen, report_dir, log=_info), report_dir, wide, as_json)
             return
         result = gate(
             chosen,
@@ -490,6 +773,9 @@ def loadtest(
         )
     except (DockerUnavailable, StackError, LoadTestError) as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        _print_json(result.to_json())
+        raise typer.Exit(0 if result.passed else 1)
     print_summary(result, wide)
     files = result.files
     wide.print(
@@ -501,18 +787,43 @@ def loadtest(
         raise typer.Exit(1)
 
 
-def _finish_stress(result: KneeReport, report_dir: Path, wide: Console) -> None:
+def _finish_stress(result: KneeReport, report_dir: Path, wide: Console, as_json: bool = False) -> None:
     """Print the knee; exit 1 when not even the first step was within the objectives (there is no knee)."""
     from mcpstack.capacity.tables import print_knee
 
-    print_knee(result, wide)
-    wide.print(f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        print_knee(result, wide)
+    (errors if as_json else wide).print(
+        f"report: {report_dir / 'report.json'}; plot: {report_dir / 'knee.png'}", highlight=False
+    )
     if result.knee.users is None:
         raise typer.Exit(1)
 
 
+def _confirm_volumes(client, stack: str, catalog: Catalog, yes: bool) -> None:
+    """List the volumes `down --volumes` deletes; go on only with --yes or a yes at the terminal."""
+    from mcpstack.local.volumes import stack_volumes
+
+    doomed = stack_volumes(client, stack, catalog)
+    if not doomed:
+        return
+    errors.print(f"--volumes deletes {len(doomed)} volume(s) of {stack}:", highlight=False)
+    for volume in doomed:
+        errors.print(f"  {volume.name}  ({volume.holds})", markup=False, highlight=False)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise _fail("not deleting without confirmation: give --yes (nothing was removed)")
+    if not typer.confirm("Delete them?", default=False, err=True):
+        raise _fail("nothing was removed")
+
+
 def _print_status(name: str, statuses: list) -> None:
-    table = Table("service", "state", "health", "URL", "image", title=f"stack {name}")
+    table = Table("service", "state", "health", title=f"stack {name}")
+    table.add_column("URL", overflow="fold")  # folded, never cut, when wider than the terminal
+    table.add_column("image", overflow="fold")
     for item in statuses:
         colour = "green" if item.health in ("healthy", "running") else "red"
         table.add_row(

@@ -4,7 +4,10 @@
 #   - debootstrap, for the offline base image on machines without a container registry;
 #   - redis-server (the rate limiter's unit tests run a real one), wrk (benchmarks) and bubblewrap
 #     (the sandbox's runner tests start real namespaces on the host), chromium (the browser e2e suite
-#     drives Debian's Chromium with Playwright: no browser download);
+#     drives Debian's Chromium with Playwright: no browser download), npm (the MCP conformance suite and the
+#     Node 22 it runs on come from the npm registry: scripts/install-conformance.sh), docker-compose (the
+#     generated compose.yaml is checked by the Compose implementation Debian has), docker-registry (a real
+#     registry on 127.0.0.1 that `mcpstack images push` is tested against);
 #   - the project's virtualenv (.venv) with mcpstack and its test dependencies.
 # Fails loudly, naming what could not be done.
 set -euo pipefail
@@ -77,6 +80,9 @@ HOST_TOOLS=(
   "wrk wrk"
   "bwrap bubblewrap"
   "chromium chromium"
+  "npm npm"
+  "docker-compose docker-compose"
+  "docker-registry docker-registry"
 )
 
 ensure_tools() {

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[int, str], ...] = (
     (3, "mcpstack.local"),
     (3, "infra"),
     (4, "mcpstack.policy"),
+    (4, "mcpstack.preflight"),
     (4, "mcpstack.capacity"),
     (4, "mcpstack.observability"),
     (5, "mcpstack.cli"),

@@ -49,6 +49,8 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
     gateway["limits"] = dict(EDGE)
+    # one process: per-process limits (concurrency slots, in-process buckets) and metrics are then the gateway's
+    catalog["services"]["mcpo"]["command"] += ["--workers", "1"]
     gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
     gateway["routes"]["echo"] = {"service": "echo", "required": False}
     # no package installs: fuzzed `packages` lists must not send the sandbox to the package index

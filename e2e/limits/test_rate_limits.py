@@ -27,6 +27,7 @@ def small_limits_with_redis(catalog: dict[str, Any], overlay: dict[str, Any]) ->
     overlay["local"]["skip"].append("open-webui")
     overlay["services"].pop("redis")  # dev drops Redis; this suite runs it as prod does
     overlay["services"]["mcpo"]["gateway"]["rate_limits"].pop("redis")
+    catalog["services"]["mcpo"]["command"] += ["--workers", "1"]  # one process: all buckets, all metrics
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,20 @@ from typing import Any
 
 import pulumi
 
+from infra.gvisor import under_gvisor
 from infra.manifests import runtime_class
-from infra.settings import StackSettings
+from infra.settings import GVISOR_SERVICE, StackSettings
 from mcpstack.catalog.models import Catalog
 from mcpstack.deployment import DeployedService, describe_services
+from mcpstack.deployment.images import ImagesNotPushed
 from mcpstack.generate import GENERATORS
 
 SecretValue = Callable[[str], pulumi.Output[str]]
+CHART_REPLACED_KINDS = ("prometheus", "grafana")  # prod: kube-prometheus-stack runs them (platform.MONITORING_KINDS)
+
+
+class ImagesNotPushedError(pulumi.RunError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,14 @@ class Deploy:
     namespace: Any  # str or Output[str]
     secret: SecretValue  # catalog secret -> its value, from Pulumi secret config
 
+    def __post_init__(self) -> None:
+        """With a registry, every image of ours the stack runs must have been pushed there (by digest):
+        fail before anything is created, naming each one that was not."""
+        try:
+            self.settings.images.require(built_images(self.catalog, self.settings.helm))
+        except ImagesNotPushed as exc:
+            raise ImagesNotPushedError(str(exc)) from None
+
     @property
     def environment(self) -> str:
         return self.catalog.environment
@@ -33,10 +48,26 @@ class Deploy:
     @cached_property
     def services(self) -> dict[str, DeployedService]:
         """Every catalog service as deployed: what the manifests render."""
-        return describe_services(self.catalog)
+        described = describe_services(self.catalog)
+        if self.settings.gvisor and GVISOR_SERVICE in described:
+            described[GVISOR_SERVICE] = under_gvisor(described[GVISOR_SERVICE])
+        return described
 
     def runtime_class(self, service: str) -> str | None:
         return runtime_class(self.services[service], self.settings.runtime_classes.get(service))
+
+
+def built_images(catalog: Catalog, helm: bool) -> list[str]:
+    """Images built from this repository that the stack runs (local refs)."""
+    return sorted(
+        {
+            service.image.ref
+            for service in catalog.services.values()
+            if service.image.build is not None
+            and not service.local_only
+            and not (helm and service.kind in CHART_REPLACED_KINDS)
+        }
+    )
 
 
 def generated(deploy: Deploy, service: str, generator: str) -> pulumi.Output[str]:

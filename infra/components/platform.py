@@ -19,6 +19,7 @@ import pulumi
 from infra import charts, manifests
 from infra.components.context import Deploy, SecretValue, required_secrets
 from infra.components.network import AppNamespace, NetworkPolicies
+from infra.components.pull_secret import image_pull_secret
 from infra.components.releases import Monitoring, OllamaRelease, OpenWebUIRelease
 from infra.components.workload import KIND_COMPONENTS, Ollama, model_pull_name
 from infra.network import Topology, database_egress, peer
@@ -82,6 +83,7 @@ class Platform(pulumi.ComponentResource):
         )
         self.workloads: dict[str, Any] = {}
         deploy = Deploy(catalog, settings, self.ns.name, secret)
+        self.pull_secret = image_pull_secret(deploy, self.child)
         topology, urls = self.build(deploy)
         self.policies = NetworkPolicies("network", deploy, topology, opts=self.child)
         self.namespace = self.ns.name

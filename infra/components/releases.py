@@ -89,7 +89,7 @@ class OpenWebUIRelease(pulumi.ComponentResource):
         values = charts.open_webui_values(
             catalog,
             name,
-            registry=settings.image_registry,
+            registry=settings.images,
             sources=self.objects.sources,
             shared_storage_class=settings.shared_storage_class,
             ingress_host=settings.ingress_host,
@@ -118,7 +118,7 @@ class OpenWebUIRelease(pulumi.ComponentResource):
                 charts.open_webui_migrations(
                     catalog,
                     name,
-                    registry=settings.image_registry,
+                    registry=settings.images,
                     sources=self.objects.sources,
                     namespace=deploy.namespace,
                     runtime_class=deploy.runtime_class(name),

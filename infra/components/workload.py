@@ -112,7 +112,7 @@ class CatalogWorkload(pulumi.ComponentResource):
         body = manifests.deployment(
             service,
             namespace=deploy.namespace,
-            registry=deploy.settings.image_registry,
+            registry=deploy.settings.images,
             sources=self.objects.sources,
             runtime_class=deploy.runtime_class(name),
             highly_available=highly_available,
@@ -231,7 +231,7 @@ def model_pull_job(deploy: Deploy, name: str) -> Obj:
     containers = [
         {
             "name": f"pull-{index}",
-            "image": manifests.image_ref(deployed, deploy.settings.image_registry),
+            "image": manifests.image_ref(deployed, deploy.settings.images),
             "imagePullPolicy": "IfNotPresent",
             "command": [(service.command or ["ollama"])[0], "pull", model],
             "env": [{"name": "OLLAMA_HOST", "value": f"http://{name}:{port}"}, {"name": "HOME", "value": "/tmp"}],  # noqa: S108 - a private emptyDir

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ def load_catalog(config_dir: Path, environment: str) -> Catalog:
     if base.data is None or overlay.data is None:
         raise CatalogError(problems)
 
+    problems += _unknown_services(base, overlay)
     source_map = base.source_map
     data = merge(base.data, overlay.data, source_map, overlay.source_map)
     data["environment"] = environment
@@ -53,6 +55,23 @@ def load_catalog(config_dir: Path, environment: str) -> Catalog:
     if problems:
         raise CatalogError(problems)
     return catalog
+
+
+def _unknown_services(base: YamlDocument, overlay: YamlDocument) -> list[Problem]:
+    """An overlay's service without `kind` that the catalog does not have: a typo of a known one, most likely.
+    Reported as such (and left out), rather than as a new service missing its required keys."""
+    known = base.data.get("services") if isinstance(base.data, dict) else None
+    changed = overlay.data.get("services") if isinstance(overlay.data, dict) else None
+    if not isinstance(known, dict) or not isinstance(changed, dict):
+        return []
+    problems = []
+    for name in [n for n, s in changed.items() if n not in known and not (isinstance(s, dict) and "kind" in s)]:
+        close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(map(str, known)))}"
+        message = f"unknown service {name!r} ({hint}); a new service needs its 'kind'"
+        problems.append(Problem(f"services.{name}", message, overlay.source_map.key_at(("services", name))))
+        del changed[name]
+    return problems
 
 
 def _load_mapping(path: Path, config_dir: Path) -> YamlDocument:

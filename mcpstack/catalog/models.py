@@ -223,6 +223,11 @@ class GatewayRoute(Model):
     offer_to_users: bool = Field(
         default=True, description="Open WebUI offers its tools to people; false for a route only tests call"
     )
+    open_webui_connection: Literal["openapi", "mcp"] = Field(
+        default="openapi",
+        description="how Open WebUI connects to this route: an OpenAPI tool server (/ROUTE, via mcpo) or natively "
+        "over MCP (/mcp/ROUTE, the gateway's MCP front)",
+    )
     headers: dict[str, HeaderValue] = Field(
         default_factory=dict,
         description="upstream request headers from secrets: header -> secret (or {secret, prefix})",
@@ -314,6 +319,11 @@ class Gateway(Model):
     user_identity_secret: Name | None = Field(
         default=None,
         description="secret (mounted as a file) that signs end users: Open WebUI's FORWARD_USER_INFO_HEADER_JWT_SECRET",
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="gateway processes per replica, each with its own upstream sessions; none: the CPUs it may use",
     )
 
 

@@ -134,6 +134,7 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         "public_details": gateway.public_details.model_dump(),
         "identity_headers": gateway.identity_headers.model_dump(),
         "user_identity_secret_file": _file_of(key_files, identity_secret, gateway_name) if identity_secret else None,
+        "workers": gateway.workers,
     }
 
 

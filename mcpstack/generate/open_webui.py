@@ -2,8 +2,9 @@
 its LLM endpoint, derived from the catalog's `llm` service; the model defaults every model gets
 (DEFAULT_MODEL_METADATA: the platform's tool servers switched on in every new chat, the LLM service's
 description, Open WebUI's built-in time tools off so only the platform's time tool answers); and its tool
-server connections, one OpenAPI tool server per gateway route offered to people, authenticated with the
-gateway client key it was given."""
+server connections, one per gateway route offered to people, authenticated with the gateway client key it was
+given: an OpenAPI tool server (/ROUTE, via mcpo), or with the route's `open_webui_connection: mcp` an MCP server
+(/mcp/ROUTE, the gateway's MCP front), which Open WebUI calls over streamable HTTP."""
 
 from __future__ import annotations
 
@@ -44,8 +45,13 @@ def offered_routes(catalog: Catalog, name: str) -> list[str]:
 
 
 def tool_ids(catalog: Catalog, name: str) -> list[str]:
-    """Open WebUI's ids of the offered tool servers (`server:<connection id>`)."""
-    return [f"server:{route}" for route in offered_routes(catalog, name)]
+    """Open WebUI's ids of the offered tool servers: `server:<connection id>`, `server:mcp:<id>` for MCP ones."""
+    _, gateway = _gateway(catalog, name)
+    routes = gateway.gateway.routes
+    return [
+        f"server:mcp:{route}" if routes[route].open_webui_connection == "mcp" else f"server:{route}"
+        for route in offered_routes(catalog, name)
+    ]
 
 
 def llm_env(catalog: Catalog, name: str) -> dict[str, str]:
@@ -86,11 +92,14 @@ def render_tool_server_connections(catalog: Catalog, name: str, secret: SecretVa
             if route.service in catalog.services
             else (f"{route.stdio.package} over stdio" if route.stdio else route_name)
         )
+        where = (
+            {"type": "mcp", "url": f"{base}/mcp/{route_name}"}
+            if route.open_webui_connection == "mcp"
+            else {"type": "openapi", "url": f"{base}/{route_name}", "path": "openapi.json"}
+        )
         connections.append(
             {
-                "type": "openapi",
-                "url": f"{base}/{route_name}",
-                "path": "openapi.json",
+                **where,
                 "auth_type": "bearer",
                 "key": key,
                 "config": {

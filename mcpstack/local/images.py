@@ -26,6 +26,7 @@ from mcpstack import REPO_ROOT
 from mcpstack.catalog.models import Catalog, GatewayService
 from mcpstack.generate.gateway import stdio_packages
 from mcpstack.local.base_image import ensure_offline_base, has_image
+from mcpstack.local.build_progress import BuildProgress
 
 BaseMode = Literal["auto", "registry", "offline"]
 HASH_LABEL = "org.mcpstack.build-hash"
@@ -224,6 +225,7 @@ class ImageBuilder:
         self._log(f"building {plan.ref} on {base}")
         started = time.monotonic()
         lines: list[str] = []
+        progress = BuildProgress(plan.ref, self._log).start()
         try:
             for chunk in self._client.api.build(
                 fileobj=io.BytesIO(context),
@@ -239,11 +241,15 @@ class ImageBuilder:
             ):
                 if "stream" in chunk:
                     lines.extend(chunk["stream"].rstrip("\n").splitlines())
+                    for line in chunk["stream"].splitlines():
+                        progress.line(line)
                 if "error" in chunk:
                     raise BuildError(chunk["error"], iter(()))
         except (BuildError, APIError) as exc:
             tail = "\n".join(f"    {line}" for line in lines[-40:])
             raise ImageBuildError(f"building {plan.ref} ({plan.dockerfile}) failed: {exc}\n{tail}") from exc
+        finally:
+            progress.stop()
         seconds = time.monotonic() - started
         self._log(f"built {plan.ref} in {seconds:.0f} s")
         return BuildOutcome(plan.ref, "built", seconds)

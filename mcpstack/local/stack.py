@@ -3,7 +3,8 @@
 `up` is idempotent (unchanged, running containers are kept), starts services in dependency order,
 waits for every health endpoint, and on any failure removes the whole stack and shows the failing
 service's last log lines. Containers, network and volumes carry the stack's label; `down` removes
-them by label, so a stack can be stopped from another process.
+them by label, so a stack can be stopped from another process. A long-lived stack (`mcpstack up`) restarts
+by itself after a crash or an engine restart; the e2e suites' stacks are short-lived testcontainers.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ from mcpstack.local.containers import (
     ServiceContainer,
     container_name,
     fingerprint,
+    run_options,
+    start_long_lived,
     volume_name,
 )
 from mcpstack.local.docker_engine import docker_client
+from mcpstack.local.grafana import provisioning_files
 from mcpstack.local.images import BaseMode, ImageBuilder
 from mcpstack.local.secrets import SecretStore
 from mcpstack.local.spec import ContainerSpec, container_specs, start_order
@@ -59,6 +63,19 @@ class ServiceStatus:
     urls: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A service's files and environment, written for the container user: what `up` mounts and passes."""
+
+    generated: dict[str, Path]  # container path -> generated file
+    secret_files: dict[str, Path]  # container path -> secret file
+    env: dict[str, str]  # plain env, env-injected secrets and generated env
+
+    @property
+    def mounts(self) -> dict[str, Path]:
+        return self.generated | self.secret_files
+
+
 class LocalStack:
     def __init__(
         self,
@@ -70,6 +87,7 @@ class LocalStack:
         client: docker.DockerClient | None = None,
         log: Log = print,
         real: Collection[str] = (),
+        long_lived: bool = False,
     ) -> None:
         self.deployed = catalog  # what the stacks deploy
         self.substitutions = substitutions(catalog, real)  # service -> stand-in running in its place here
@@ -78,8 +96,9 @@ class LocalStack:
         self.fixed_host_ports = fixed_host_ports
         self.state_dir = state_root / "stacks" / self.name
         self.secrets = SecretStore(self.state_dir / "secrets", catalog.secrets)
-        self._client = client or docker_client()
+        self._given_client = client
         self._log = log
+        self.long_lived = long_lived  # restart policy, rotated logs, no test-library labels
         self.specs = container_specs(self.catalog, fixed_host_ports=fixed_host_ports)
 
     @classmethod
@@ -91,6 +110,13 @@ class LocalStack:
             raise StackError(f"no stack named {name!r} is running (see `mcpstack status`)")
         environment = running[0].labels[LABEL_ENVIRONMENT]
         return cls(load_catalog(config_dir, environment), name=name, client=client, log=log)
+
+    @property
+    def _client(self) -> docker.DockerClient:
+        """The engine, connected on first use (rendering a Compose file needs none)."""
+        if self._given_client is None:
+            self._given_client = docker_client()
+        return self._given_client
 
     @property
     def network(self) -> str:
@@ -135,9 +161,9 @@ class LocalStack:
 
     def _start(self, spec: ContainerSpec, recreated: set[str]) -> bool:
         """Start (or keep) one service's container; True if it was (re)started."""
-        mounts, env = self._prepare(spec)
+        prepared = self.prepare(spec)
         image_id = self._client.images.get(spec.image).id
-        wanted = fingerprint(spec, image_id, mounts, env)
+        wanted = fingerprint(spec, image_id, prepared.mounts, prepared.env, long_lived=self.long_lived)
         existing = self._find(spec.service)
         if (
             existing is not None
@@ -153,38 +179,57 @@ class LocalStack:
             if not self._client.volumes.list(filters={"name": name}):
                 self._client.volumes.create(name, labels={LABEL_STACK: self.name})
         self._log(f"starting {spec.service} ({spec.image})")
-        ServiceContainer(
+        if self.long_lived:
+            start_long_lived(self._client, self.run_options(spec, prepared, wanted), [spec.service, *spec.aliases])
+        else:
+            ServiceContainer(
+                spec,
+                stack=self.name,
+                environment=self.catalog.environment,
+                network=self.network,
+                mounts=prepared.mounts,
+                env=prepared.env,
+                fingerprint=wanted,
+            ).start()
+        recreated.add(spec.service)
+        return True
+
+    def run_options(self, spec: ContainerSpec, prepared: Prepared, fingerprint: str = "") -> dict:
+        """The Docker options `up` starts the service's container with (mcpstack.local.containers)."""
+        return run_options(
             spec,
             stack=self.name,
             environment=self.catalog.environment,
             network=self.network,
-            mounts=mounts,
-            env=env,
-            fingerprint=wanted,
-        ).start()
-        recreated.add(spec.service)
-        return True
+            mounts=prepared.mounts,
+            env=prepared.env,
+            fingerprint=fingerprint,
+            long_lived=self.long_lived,
+        )
 
-    def _prepare(self, spec: ContainerSpec) -> tuple[dict[str, Path], dict[str, str]]:
-        """Write the service's generated files and secret files; return mounts and environment."""
-        directory = self.state_dir / "mounts" / spec.service
+    def prepare(self, spec: ContainerSpec, area: str = "mounts") -> Prepared:
+        """Write the service's generated files and secret files under the stack's state directory (`area`:
+        `mounts` for `up`, which `down` clears; `compose` for a Compose file)."""
+        directory = self.state_dir / area / spec.service
         directory.mkdir(parents=True, exist_ok=True)
         uid, gid = (int(part) for part in spec.user.split(":"))
-        mounts: dict[str, Path] = {}
+        generated: dict[str, Path] = {}
         for target, generator_name in spec.generated_files.items():
             generator = GENERATORS[generator_name]
             content = generator.render(self.catalog, spec.service, self.secrets.value)
-            mounts[target] = _write_private(directory / generator_name, content, uid, gid, generator.secret)
-        for target, secret in spec.secret_files.items():
-            mounts[target] = _write_private(
-                directory / f"secret-{secret}", self.secrets.value(secret), uid, gid, secret=True
-            )
+            generated[target] = _write_private(directory / generator_name, content, uid, gid, generator.secret)
+        for target, content in provisioning_files(self.catalog, spec.service).items():  # Grafana's dashboards
+            generated[target] = _write_private(directory / target.replace("/", "_"), content, uid, gid, False)
+        secret_files = {
+            target: _write_private(directory / f"secret-{secret}", self.secrets.value(secret), uid, gid, secret=True)
+            for target, secret in spec.secret_files.items()
+        }
         env = dict(spec.env) | {var: self.secrets.value(secret) for var, secret in spec.secret_env.items()}
         env |= {
             var: GENERATORS[generator].render(self.catalog, spec.service, self.secrets.value)
             for var, generator in spec.generated_env.items()
         }
-        return mounts, env
+        return Prepared(generated, secret_files, env)
 
     def _wait_healthy(self, services: list[str], deadline: float) -> None:
         pending = set(services)
@@ -192,7 +237,7 @@ class LocalStack:
             while pending:
                 for service in sorted(pending):
                     container = self._find(service)
-                    if container is None or container.status in ("exited", "dead"):
+                    if container is None or _stopped(container):
                         raise StackError(self._failure(service, "exited during start-up"))
                     if self._probe(http, service, container) == "healthy":
                         self._log(f"{service} is healthy")
@@ -303,6 +348,11 @@ class LocalStack:
     def purge_state(self) -> None:
         """Forget the stack's secrets too (ephemeral stacks such as the e2e suite's)."""
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def _stopped(container: Container) -> bool:
+    """Exited while starting; with a restart policy, Docker may already be bringing it back."""
+    return container.status in ("exited", "dead", "restarting") or bool(container.attrs.get("RestartCount"))
 
 
 def running_stacks(client: docker.DockerClient | None = None) -> dict[str, str]:

@@ -3,7 +3,7 @@ skipped services left out, and local_only stand-ins kept only where something us
 
 The stacks deploy the catalog itself; `local.substitutes` and `local.skip` (environment overlays)
 say, service by service, where the local runtime differs. `mcpstack up --real NAME` drops a
-substitution, e.g. to run real Ollama on a machine that has its image.
+substitution or a skip, e.g. to run real Ollama or Grafana on a machine that has their images.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ class UnknownService(ValueError):
 
 
 def local_view(catalog: Catalog, real: Collection[str] = ()) -> Catalog:
-    unknown = set(real) - set(catalog.local.substitutes)
+    unknown = set(real) - set(catalog.local.substitutes) - set(catalog.local.skip)
     if unknown:
         raise UnknownService(
             f"--real {', '.join(sorted(unknown))}: not substituted locally "
-            f"(substituted: {', '.join(sorted(catalog.local.substitutes)) or 'none'})"
+            f"(substituted: {', '.join(sorted(catalog.local.substitutes)) or 'none'}; "
+            f"skipped: {', '.join(sorted(catalog.local.skip)) or 'none'})"
         )
     substitutes = {name: stand_in for name, stand_in in catalog.local.substitutes.items() if name not in real}
 
@@ -34,7 +35,7 @@ def local_view(catalog: Catalog, real: Collection[str] = ()) -> Catalog:
     kept = {
         name: rename_references(service, rename)  # every field typed as a service reference
         for name, service in catalog.services.items()
-        if name not in substitutes and name not in catalog.local.skip
+        if name not in substitutes and (name not in catalog.local.skip or name in real)  # --real runs a skipped one
     }
     # The publish entries follow the stand-ins; substitutes and skip keep naming the services they are about.
     publish = rename_references(catalog.local, rename).publish

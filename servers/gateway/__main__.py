@@ -12,7 +12,8 @@ import uvicorn
 from servers.gateway import http_server
 from servers.gateway.app import create_app
 from servers.gateway.context import configure_logging
-from servers.gateway.settings import CONFIG_ENV
+from servers.gateway.settings import CONFIG_ENV, load_config
+from servers.gateway.workers import worker_count
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", required=True, help="gateway config (generated from the catalog)")
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all interfaces
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--workers", type=int, default=1, help="processes; each keeps its own upstream sessions")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes, each with its own upstream sessions (default: catalog)"
+    )
     parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
     parser.add_argument("--log-level", default="INFO")
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ[CONFIG_ENV] = args.config
     try:
         create_app()  # fail here, with exit code 2, on a bad config or key file: not in every worker
+        workers = worker_count(args.workers, load_config(args.config)[1].workers)
     except (OSError, ValueError) as exc:
         logging.getLogger("mcpstack.gateway").error("cannot start: %s", exc)
         sys.exit(2)
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=workers,
         loop=args.loop,
         http=http_server.protocol(args.http),  # uvicorn's protocol, with a deadline for request headers
         log_level=args.log_level.lower(),

@@ -19,6 +19,7 @@ from servers.gateway import errors, mcp_session
 from servers.gateway.auth import ApiKeys
 from servers.gateway.context import configure_logging
 from servers.gateway.identity import UserIdentityVerifier
+from servers.gateway.mcp_front import McpFront
 from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.middleware import GatewayMiddleware
 from servers.gateway.ratelimit import RateLimiter
@@ -64,7 +65,7 @@ def build_gateway(
             required=settings.routes[route].required if route in settings.routes else True,
             metrics=metrics,
         )
-        errors.install(sub_app, route, upstream.suspect)
+        errors.install(sub_app, route, upstream.suspect, upstream.lose)
         upstreams[name] = upstream
     errors.install(mcpo_app, "-", lambda: None)
     metrics.declare_upstreams(upstreams)
@@ -92,8 +93,9 @@ def build_gateway(
     )
 
 
-def create_app() -> GatewayMiddleware:
-    """uvicorn's app factory: each worker process builds its own gateway from the config file."""
+def create_app() -> McpFront:
+    """uvicorn's app factory: each worker process builds its own gateway from the config file, with the MCP
+    front (/mcp/ROUTE, mcp_front.py) around the OpenAPI path."""
     configure_logging(os.environ.get("MCPSTACK_LOG_LEVEL", "INFO"))
     servers, settings = load_config(os.environ[CONFIG_ENV])
-    return build_gateway(servers, settings)
+    return McpFront(build_gateway(servers, settings))

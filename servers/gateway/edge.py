@@ -17,7 +17,7 @@ from servers.gateway.problems import ProblemType
 from servers.gateway.settings import GatewaySettings
 
 
-@dataclass
+@dataclass(eq=False)  # an exception stays hashable
 class Refusal(Exception):
     kind: ProblemType
     detail: str

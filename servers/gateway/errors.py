@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from servers.gateway import isolation, problems
 from servers.gateway.problems import ProblemType
+from servers.gateway.upstreams import EPOCH
 
 logger = logging.getLogger("mcpstack.gateway.errors")
 CONNECTION_ERRORS = (
@@ -59,8 +60,18 @@ def is_connection_error(exc: BaseException | None) -> bool:
     return False
 
 
-def install(app: FastAPI, route: str, on_connection_error: Callable[[], None]) -> None:
-    """Replace a sub-app's error responses with problem details."""
+def install(
+    app: FastAPI,
+    route: str,
+    on_connection_error: Callable[[], None],
+    on_upstream_gone: Callable[[str, float | None], None] | None = None,
+) -> None:
+    """Replace a sub-app's error responses with problem details.
+
+    `on_connection_error`: a call met a broken connection (check the upstream now); `on_upstream_gone(reason,
+    epoch)`: a call could not connect at all (drop the route's connection, if it is still the one the call used).
+    """
+    gone = on_upstream_gone or (lambda _reason, _epoch: on_connection_error())
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         inner = exc.__context__
@@ -72,7 +83,7 @@ def install(app: FastAPI, route: str, on_connection_error: Callable[[], None]) -
                     return problem(problems.UPSTREAM_UNAVAILABLE, f"the {route!r} tool server is not connected")
                 return problem(problems.TOOL_ERROR, message, route=route, tool=_tool(request))
             if isinstance(inner, McpError):
-                return _mcp_error(inner, route, request, on_connection_error)
+                return _mcp_error(inner, route, request, on_connection_error, gone)
             if isinstance(inner, TimeoutError):
                 return problem(problems.UPSTREAM_TIMEOUT, f"the {route!r} tool server did not answer in time")
             if is_connection_error(inner):
@@ -111,15 +122,24 @@ def install(app: FastAPI, route: str, on_connection_error: Callable[[], None]) -
     app.add_exception_handler(Exception, unexpected)
 
 
-def _mcp_error(exc: McpError, route: str, request: Request, on_connection_error: Callable[[], None]) -> Response:
+def _mcp_error(
+    exc: McpError,
+    route: str,
+    request: Request,
+    on_connection_error: Callable[[], None],
+    on_upstream_gone: Callable[[str, float | None], None],
+) -> Response:
     failure = isolation.failure_kind(exc.error.data)
     if failure is not None:  # this call's exchange failed; the others' go on (isolation.py)
         logger.warning(
             "%s/%s failed alone: %s", route, _tool(request), exc.error.message, extra={"fields": {"cause": failure}}
         )
     if failure == isolation.UNREACHABLE:
-        on_connection_error()
+        on_upstream_gone(exc.error.message, request.scope.get(EPOCH))
         return problem(problems.UPSTREAM_UNAVAILABLE, f"the {route!r} tool server could not be reached")
+    if failure == isolation.LOST:
+        on_connection_error()
+        return problem(problems.UPSTREAM_UNAVAILABLE, f"the connection to the {route!r} tool server broke")
     if failure == isolation.BAD_REPLY:
         return problem(problems.BAD_UPSTREAM_REPLY, f"the {route!r} tool server sent a broken reply", route=route)
     if exc.error.code == INVALID_PARAMS:

@@ -5,8 +5,9 @@ exception there (the upstream answering 4xx/5xx, closing the connection mid-repl
 that is not JSON-RPC) ends the whole transport, and with it every call in flight on the route. This httpx
 transport sits under the SDK (its supported `httpx_client_factory` seam) and turns such a failed exchange into a
 JSON-RPC error reply *for that request id only*, so the one call fails (the gateway answers 502, or 503 when the
-upstream could not be reached) while the session and the other calls carry on. Connection loss is still noticed:
-the upstream supervisor's pings go through the same path and fail, which makes it reconnect.
+connection broke) while the session and the other calls carry on. When no connection can be made at all, the
+upstream is gone: the gateway then drops the route's connection at once (upstreams.py) rather than let every
+call find out by itself; the supervisor's pings, which take the same path, notice it too.
 
 For the legacy SSE transport, whose replies come on a separate stream, a failed POST is reported to the SDK as
 accepted (202): the call then ends at the gateway's time limit instead of taking the transport down.
@@ -25,8 +26,10 @@ from pydantic import TypeAdapter, ValidationError
 from servers.gateway.upstreams import describe_error
 
 logger = logging.getLogger("mcpstack.gateway.isolation")
-FAILURE_KEY = "io.mcpstack/failure"  # in the synthetic error's data: "bad-upstream-reply" or "upstream-unreachable"
-BAD_REPLY, UNREACHABLE = "bad-upstream-reply", "upstream-unreachable"
+FAILURE_KEY = "io.mcpstack/failure"  # in the synthetic error's data: one of the three kinds below
+BAD_REPLY = "bad-upstream-reply"  # an HTTP error, not JSON-RPC, cut off mid-reply: this call fails (502)
+LOST = "exchange-lost"  # the connection broke during this exchange: this call fails (503), the route is pinged
+UNREACHABLE = "upstream-unreachable"  # no connection could be made: the upstream is gone, the route reconnects
 ERROR_CODE = -32099  # JSON-RPC's implementation-defined server error range
 _BODY_FRAMING = {"content-length", "content-encoding", "transfer-encoding"}  # of the original, already decoded body
 Mode = Literal["reply", "accept"]
@@ -43,8 +46,10 @@ class IsolatingTransport(httpx.AsyncBaseTransport):
             return await self._inner.handle_async_request(request)
         try:
             response = await self._inner.handle_async_request(request)
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             return self._failed(request, UNREACHABLE, describe_error(exc))
+        except httpx.TransportError as exc:
+            return self._failed(request, LOST, describe_error(exc))
         if response.status_code == 404:  # the SDK reports "session terminated" for the call itself
             return response
         if response.status_code >= 300:

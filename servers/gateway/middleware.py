@@ -31,7 +31,7 @@ from servers.gateway.ratelimit import RateLimiter
 from servers.gateway.settings import GatewaySettings
 from servers.gateway.status import StatusEndpoints, respond
 from servers.gateway.tenancy import Caller, TenantPolicy
-from servers.gateway.upstreams import Upstream, Upstreams
+from servers.gateway.upstreams import EPOCH, Upstream, Upstreams
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -292,6 +292,7 @@ class GatewayMiddleware:
     async def _call(self, scope: Scope, receive: Receive, send: Send, route: str, upstream: Upstream) -> None:
         """Call mcpo; give up with 504 after the time limit, or with 503 as soon as the upstream is lost."""
         exchange: _Exchange = scope["mcpstack.exchange"]
+        scope[EPOCH] = upstream.since
         call = asyncio.ensure_future(self.app(scope, receive, send))
         lost = asyncio.ensure_future(upstream.wait_lost())
         try:

@@ -87,6 +87,7 @@ class GatewaySettings(_Settings):
     user_identity_secret_file: str | None = None  # HS256 key of the signed user identities (Open WebUI's)
     limits: LimitSettings = LimitSettings()
     public_details: PublicDetails = PublicDetails()
+    workers: int | None = None  # processes; None: the CPUs this container may use (workers.py)
 
     def tenant(self, name: str | None) -> TenantSettings | None:
         return self._tenants_by_name.get(name) if name else None

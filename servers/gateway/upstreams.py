@@ -20,6 +20,7 @@ from servers.gateway.metrics import GatewayMetrics
 
 logger = logging.getLogger("mcpstack.gateway.upstreams")
 State = Literal["connecting", "up", "down"]
+EPOCH = "mcpstack.epoch"  # in a call's ASGI scope: when the upstream connection it went out on came up (`since`)
 # FastAPI's own routes on every sub-app; everything else is a tool endpoint mcpo added.
 _BUILTIN_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -69,6 +70,7 @@ class Upstream:
         self._disconnected = asyncio.Event()
         self._disconnected.set()
         self._suspect = asyncio.Event()
+        self._gone_reason: str | None = None  # set by lose(): drop the connection at the next wake-up
         self._builtin_routes = [r for r in app.router.routes if getattr(r, "path", None) in _BUILTIN_PATHS]
 
     @property
@@ -87,6 +89,17 @@ class Upstream:
         """
         if self.available or time.monotonic() - self._last_attempt >= 1.0:
             self._suspect.set()
+
+    def lose(self, reason: str, epoch: float | None = None) -> None:
+        """A call could not connect at all: the upstream is gone. Drop the connection now, so that calls in flight
+        fail with 503 and new ones are refused at once, instead of each finding out by itself; then reconnect.
+
+        `epoch`: when the connection the call went out on came up (`since`); a call that started on an earlier
+        connection says nothing about the current one.
+        """
+        if self.available and (epoch is None or epoch == self.since):
+            self._gone_reason = reason
+        self.suspect()
 
     async def wait_lost(self) -> None:
         """Return when the current connection is lost (at once if there is none)."""
@@ -176,6 +189,9 @@ class Upstream:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._suspect.wait(), timeout=self._ping_interval)
             self._suspect.clear()
+            if self._gone_reason is not None:
+                self._loss_reason, self._gone_reason = self._gone_reason, None
+                raise ConnectionError(self._loss_reason)
             manager = getattr(self.app.state, "session_manager", None)
             session = manager.current_session if manager else None
             if session is None:
@@ -200,6 +216,7 @@ class Upstream:
             if getattr(r, "path", None) not in _BUILTIN_PATHS
         )
         self.state, self.since, self.last_error, self.next_attempt_at = "up", time.time(), None, None
+        self._gone_reason = None
         self._disconnected = asyncio.Event()
         self._metrics.upstream_up.labels(self.name).set(1)
         self._metrics.upstream_connects.labels(self.name, "connected").inc()

@@ -13,7 +13,8 @@ nothing else. Outside fenced code blocks, the message may ask for:
    the zone database is installed), else "UTC".
 3. Issues: "issue" or "issues" with an "owner/repo" -> a `list_issues` tool with `owner` and `repo`.
 A tool matches by its own name: mcpo's operationIds `tool_<name>_post` (as Open WebUI names a tool server's
-tools, with `<server>_` in front when two servers share a name) count as `<name>`. For each rule the
+tools, with `<server>_` in front when two servers share a name) count as `<name>`, and so does `<server>_<name>`
+(as Open WebUI names an MCP server's tools). For each rule the
 platform's tools (mcpo operations) are tried before Open WebUI's built-ins, in the order offered, and the
 first one whose JSON schema gets a value for every required argument is called: from the message, else the
 schema's default or its only enum value; arguments the schema does not declare are left out. Every rule that
@@ -82,7 +83,7 @@ def choose_tool_calls(message: str, tools: list[ToolSpec]) -> list[ToolCall]:
     repository = REPOSITORY.search(prose) if ISSUES.search(prose) else None
     if repository:
         known = {"owner": repository.group(1), "repo": repository.group(2)}
-        if call := _call(tools, lambda tool: tool.operation == "list_issues", known):
+        if call := _call(tools, lambda tool: tool.offers("list_issues"), known):
             calls.append(call)
     return calls
 
@@ -112,7 +113,7 @@ def _runs_python(tool: ToolSpec) -> bool:
 
 
 def _tells_time(operation: str) -> Callable[[ToolSpec], bool]:
-    return lambda tool: tool.operation == operation
+    return lambda tool: tool.offers(operation)
 
 
 def zone_in(text: str) -> str:

@@ -2,7 +2,8 @@
 
 Open WebUI names a tool server's tools after the server's OpenAPI operationIds; mcpo's are
 `tool_<name>_post` (e.g. `tool_get_current_time_post`), prefixed with `<server id>_` when two servers
-offer the same operation. Open WebUI's own built-in tools (e.g. `get_current_timestamp`) have plain names.
+offer the same operation. An MCP server's tools (a connection of type `mcp`) it names `<server id>_<tool>`
+(e.g. `time_get_current_time`). Open WebUI's own built-in tools (e.g. `get_current_timestamp`) have plain names.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class ToolSpec:
         """The tool's own name: `get_current_time` for `tool_get_current_time_post` (or `<server>_tool_..._post`)."""
         match = MCPO_OPERATION.match(self.name)
         return match.group("operation") if match else self.name
+
+    def offers(self, operation: str) -> bool:
+        """This is the tool `operation`: as an mcpo operation, a built-in, or an MCP server's `<server>_<operation>`."""
+        return self.operation == operation or self.name.endswith(f"_{operation}")
 
     def arguments(self, known: dict[str, Any]) -> dict[str, Any] | None:
         """`known` values of the properties the schema declares, plus a value for every required one;

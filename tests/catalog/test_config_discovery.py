@@ -50,7 +50,7 @@ def test_validate_inside_another_copy_checks_that_copys_catalog(
     assert result.exit_code == 2, result.output
     assert f"catalog: {config} (from ./config)" in result.stderr
     assert any(
-        line.startswith("config/catalog.yaml:") and "services.prometheus.image.tag" in line
+        line.startswith("dev: config/catalog.yaml:") and "services.prometheus.image.tag" in line
         for line in result.stderr.splitlines()
     ), result.stderr
 

@@ -55,7 +55,7 @@ def test_overlay_mappings_merge_and_null_removes_a_key(edit_config: EditConfig) 
         "environments/prod.yaml",
     )
     mcpo = load_catalog(config, "prod").services["mcpo"]
-    assert mcpo.env == {"EXTRA": "x"}  # the catalog gives mcpo no env: the overlay's mapping is merged in
+    assert mcpo.env == {"MCP_ALLOWED_HOSTS": "mcpo:8080", "EXTRA": "x"}  # the overlay's mapping is merged in
     assert mcpo.health is None
     assert mcpo.image.tag == "0.0.20-mcpstack.2"  # untouched keys survive the merge
 
@@ -305,3 +305,11 @@ def test_rate_limit_redis_must_be_a_service(edit_config: EditConfig) -> None:
 def test_the_gateway_depends_on_its_redis(config_copy: Path) -> None:
     assert "redis" in dependency_graph(load_catalog(config_copy, "prod"))["mcpo"]
     assert "redis" not in dependency_graph(load_catalog(config_copy, "dev"))["mcpo"]
+
+
+def test_a_misspelt_service_in_an_overlay_is_an_unknown_service_with_a_suggestion(edit_config: EditConfig) -> None:
+    config = edit_config("  time:\n    replicas: 2\n", "  tyme:\n    replicas: 2\n", "environments/prod.yaml")
+    problem = only_problem(config, "prod")
+    assert problem.path == "services.tyme"
+    assert problem.message.startswith("unknown service 'tyme' (did you mean 'time'?)")
+    assert problem.location is not None and problem.location.file.endswith("prod.yaml")

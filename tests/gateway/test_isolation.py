@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from servers.gateway.isolation import BAD_REPLY, FAILURE_KEY, UNREACHABLE, IsolatingTransport
+from servers.gateway.isolation import BAD_REPLY, FAILURE_KEY, LOST, UNREACHABLE, IsolatingTransport
 
 URL = "http://upstream/mcp"
 CALL = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "t", "arguments": {}}}
@@ -36,6 +36,10 @@ def hang_up(request: httpx.Request) -> httpx.Response:
     raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
 
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("All connection attempts failed", request=request)
+
+
 def error_of(response: httpx.Response) -> dict:
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     message = response.json()
@@ -51,7 +55,8 @@ def error_of(response: httpx.Response) -> dict:
         (reply(307, b""), BAD_REPLY, "HTTP 307"),
         (reply(200, b'{"jsonrpc": "2.0", "id": '), BAD_REPLY, "not JSON-RPC"),
         (reply(200, b'{"jsonrpc": "2.0", "id": 7, "result": "not an object"}'), BAD_REPLY, "not JSON-RPC"),
-        (hang_up, UNREACHABLE, "RemoteProtocolError"),
+        (hang_up, LOST, "RemoteProtocolError"),  # the call fails; the route is checked
+        (refuse, UNREACHABLE, "ConnectError"),  # the upstream is gone: the route reconnects
     ],
 )
 async def test_a_failed_exchange_becomes_that_calls_error(handler: Handler, kind: str, reason: str) -> None:

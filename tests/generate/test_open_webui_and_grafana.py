@@ -60,6 +60,24 @@ def test_one_tool_server_per_route_offered_to_people_with_the_open_webui_key() -
     assert "value-of" not in GENERATORS["tool-server-connections"].render(catalog, "open-webui", redacted)
 
 
+def test_a_route_switched_to_mcp_becomes_an_mcp_connection_to_the_gateways_mcp_front(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "        time: {service: time, transport: streamable-http}\n",
+        "        time: {service: time, transport: streamable-http, open_webui_connection: mcp}\n",
+    )
+    catalog = load_catalog(config, "prod")
+    text = GENERATORS["tool-server-connections"].render(catalog, "open-webui", lambda name: f"value-of-{name}")
+    connections = {c["info"]["id"]: c for c in json.loads(text)}
+    assert connections["time"]["type"] == "mcp"
+    assert connections["time"]["url"] == "http://mcpo:8080/mcp/time"
+    assert "path" not in connections["time"]
+    assert connections["time"]["auth_type"] == "bearer"
+    assert connections["time"]["key"] == "value-of-gateway-key-open-webui"
+    assert connections["sandbox"]["type"] == "openapi"  # the switch is per route
+    metadata = json.loads(derived_env(catalog, "open-webui")["DEFAULT_MODEL_METADATA"])
+    assert metadata["toolIds"] == ["server:mcp:time", "server:sandbox", "server:github"]
+
+
 def test_every_model_starts_with_the_offered_tool_servers_on_and_the_builtin_time_tools_off() -> None:
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "prod")
     metadata = json.loads(derived_env(catalog, "open-webui")["DEFAULT_MODEL_METADATA"])

@@ -4,12 +4,25 @@ program in stacks/__main__.py runs, and records every resource it registers, wit
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.render import Registered, Rendered, render_stack
+from mcpstack.deployment.images import RECORD_ENV
+
+# What `mcpstack images push` would record for the stacks' example registries (digests made up): the prod
+# stack deploys our images by digest and fails without one (tests/infra/test_images_push.py).
+IMAGE_DIGESTS = Path(__file__).parent / "data" / "image-digests.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def image_digests() -> Iterator[Path]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(RECORD_ENV, str(IMAGE_DIGESTS))
+        yield IMAGE_DIGESTS
 
 
 @pytest.fixture(scope="session")

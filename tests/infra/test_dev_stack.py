@@ -152,7 +152,9 @@ def test_a_registry_prefix_applies_to_our_images_only_and_runtime_classes_to_the
     rendered = render_with(
         config_copy, "dev", imageRegistry="registry.example.com/team", runtimeClasses=["sandbox=gvisor"]
     )
-    assert container(rendered, "time")["image"] == "registry.example.com/team/mcpstack/time:0.1.0"
+    assert container(rendered, "time")["image"] == (  # by the digest recorded for that registry (conftest)
+        "registry.example.com/team/mcpstack/time@sha256:0000000000000000000000000000000000000000000000000000000000000016"
+    )
     assert container(rendered, "github")["image"] == rendered.catalog.services["github"].image.ref
     assert obj(rendered, "Deployment", "sandbox")["spec"]["template"]["spec"]["runtimeClassName"] == "gvisor"
     assert "runtimeClassName" not in obj(rendered, "Deployment", "time")["spec"]["template"]["spec"]

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from infra import charts
 from infra.render import Registered, Rendered
+from mcpstack.cli import app
 from mcpstack.policy import RULES, Violation, check
+from mcpstack.policy.templates import TemplateError, with_templates
 from tests.infra.conftest import mutable, release, values
 
 Mutation = Callable[[Rendered], None]
@@ -69,6 +74,19 @@ def add_chart(r: Rendered) -> None:
             urn="urn:x", type="kubernetes:helm.sh/v4:Chart", name="kps", parent="", custom=False, inputs={}, body={}
         )
     )
+
+
+def rename_ollama_extra_env(r: Rendered) -> None:
+    """The mutation trial's miss: the ollama chart's `extraEnv` as `extraEnvVars` (the open-webui
+    chart's name), which Helm drops silently: Ollama has no HOME / OLLAMA_MODELS."""
+    v = values(r, "ollama")
+    v["extraEnvVars"] = v.pop("extraEnv")
+
+
+def exclude_app_namespace(r: Rendered) -> None:
+    """The mutation trial's other miss: Prometheus looks for ServiceMonitors in labelled namespaces only."""
+    spec = values(r, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
+    spec["serviceMonitorNamespaceSelector"] = {"matchLabels": {"monitoring": "enabled"}}
 
 
 # (rule, stack, what breaks, object the violation names, field it names)
@@ -294,7 +312,7 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "SEC-NO-PLAINTEXT",
         "dev",
-        lambda r: main(r, "mcpo").setdefault("env", []).append({"name": "KEY", "value": "<secret:gateway-key-e2e>"}),
+        lambda r: main(r, "mcpo").setdefault("env", []).insert(0, {"name": "KEY", "value": "<secret:gateway-key-e2e>"}),
         "Deployment mcpstack-dev/mcpo",
         "spec.template.spec.containers[0].env[0].value",
     ),
@@ -379,6 +397,22 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
         "prod",
         lambda r: body(r, "ServiceMonitor", "mcpo")["metadata"]["labels"].pop("release"),
         "ServiceMonitor mcpstack/mcpo",
+        "metadata.labels",
+    ),
+    (
+        "MON-SERVICE-MONITORS",
+        "prod",
+        exclude_app_namespace,
+        "ServiceMonitor mcpstack/time",
+        "metadata.namespace",
+    ),
+    (
+        "MON-SERVICE-MONITORS",
+        "prod",
+        lambda r: body(r, "ServiceMonitor", "time")["spec"].update(
+            namespaceSelector={"matchNames": ["mcpstack-monitoring"]}
+        ),
+        "Service mcpstack/time",
         "metadata.labels",
     ),
     (
@@ -478,7 +512,14 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "PROD-WEBUI-SHARED-STORAGE",
         "prod",
-        lambda r: values(r, "open-webui")["persistence"].update(accessModes=["ReadWriteOnce"]),
+        lambda r: body(r, "PersistentVolumeClaim", "open-webui-data")["spec"].update(accessModes=["ReadWriteOnce"]),
+        "HelmRelease mcpstack/open-webui (open-webui)",
+        "values.persistence.accessModes",
+    ),
+    (
+        "PROD-WEBUI-SHARED-STORAGE",
+        "prod",
+        lambda r: values(r, "open-webui")["persistence"].update(existingClaim="", accessModes=["ReadWriteOnce"]),
         "HelmRelease mcpstack/open-webui (open-webui)",
         "values.persistence.accessModes",
     ),
@@ -506,6 +547,27 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
         ),
         "HelmRelease mcpstack/open-webui (open-webui)",
         "env.ENABLE_FORWARD_USER_INFO_HEADERS",
+    ),
+    (
+        "HELM-VALUES-KNOWN",
+        "prod",
+        rename_ollama_extra_env,
+        "HelmRelease mcpstack/ollama (ollama)",
+        "values.extraEnvVars",
+    ),
+    (
+        "HELM-VALUES-KNOWN",
+        "prod",
+        lambda r: values(r, "open-webui")["persistence"].update(existingClam="open-webui-data"),
+        "HelmRelease mcpstack/open-webui (open-webui)",
+        "values.persistence.existingClam",
+    ),
+    (
+        "PROD-OLLAMA",
+        "prod",
+        rename_ollama_extra_env,
+        "HelmRelease mcpstack/ollama (ollama)",
+        "values.extraEnv",
     ),
     (
         "PROD-OLLAMA",
@@ -561,3 +623,87 @@ def test_multi_replica_open_webui_in_the_dev_stack_needs_the_same_invariants(dev
     fired = {v.rule for v in check(rendered)}
     assert {"PROD-WEBUI-POSTGRES", "PROD-WEBUI-REDIS", "PROD-WEBUI-SHARED-STORAGE", "PROD-WEBUI-VECTOR-DB"} <= fired
     assert "PROD-WEBUI-REPLICAS" not in fired  # a production-only rule
+
+
+def test_mcpstack_policy_prod_catches_the_two_mutations_the_trial_missed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the command line, with the mutations made where a developer would make them: in the
+    values builders of infra/charts.py."""
+    ollama_values, kps_values = charts.ollama_values, charts.kube_prometheus_stack_values
+
+    def renamed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        found = ollama_values(*args, **kwargs)
+        found["extraEnvVars"] = found.pop("extraEnv")
+        return found
+
+    def excluding(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        found = kps_values(*args, **kwargs)
+        selector = {
+            "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["mcpstack"]}]
+        }
+        found["prometheus"]["prometheusSpec"]["serviceMonitorNamespaceSelector"] = selector
+        return found
+
+    result = CliRunner().invoke(app, ["policy", "prod"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setattr(charts, "ollama_values", renamed)
+    monkeypatch.setattr(charts, "kube_prometheus_stack_values", excluding)
+    result = CliRunner().invoke(app, ["policy", "prod"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith("HELM-VALUES-KNOWN HelmRelease mcpstack/ollama (ollama): values.extraEnvVars") for line in lines
+    )
+    assert any(line.startswith("PROD-OLLAMA HelmRelease mcpstack/ollama (ollama): values.extraEnv:") for line in lines)
+    assert any(
+        line.startswith("MON-SERVICE-MONITORS ServiceMonitor mcpstack/time: metadata.namespace") for line in lines
+    ), result.output
+
+
+TINY_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: ollama\nversion: 1.77.0\n",
+    "values.yaml": "extraEnv: []\n",
+    # a Deployment as a chart might make it: the env from values, but no security context at all
+    "templates/deployment.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: {{ .Release.Name }}}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}}
+    spec:
+      containers:
+        - name: ollama
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          env: {{ toJson .Values.extraEnv }}
+""",
+}
+
+
+def write_chart(directory: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = directory / "ollama-1.77.0" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return directory
+
+
+def test_present_charts_are_rendered_and_their_real_objects_checked(prod: Rendered, tmp_path: Path) -> None:
+    charts_dir = write_chart(tmp_path / "charts", TINY_CHART)
+    complete, used = with_templates(prod, charts_dir)
+    assert used == ["ollama-1.77.0"]
+    deployment = complete.find("Deployment", "ollama", "mcpstack")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "ollama/ollama:0.32.15"
+    assert {e["name"]: e["value"] for e in container["env"]} == {"HOME": "/tmp", "OLLAMA_MODELS": "/models"}
+    found = [v for v in check(prod, charts_dir) if v.object == "Deployment mcpstack/ollama"]
+    assert {"HARD-RUN-AS-NON-ROOT", "HARD-RESOURCES", "HARD-READ-ONLY-ROOT-FS"} <= {v.rule for v in found}
+    assert [v for v in check(prod, tmp_path / "none") if v.object == "Deployment mcpstack/ollama"] == []
+
+
+def test_a_chart_that_does_not_render_is_an_error(prod: Rendered, tmp_path: Path) -> None:
+    broken = {**TINY_CHART, "templates/deployment.yaml": "{{ .Values.image.nope.deeper }}"}
+    with pytest.raises(TemplateError, match=r"ollama-1\.77\.0"):
+        with_templates(prod, write_chart(tmp_path, broken))

@@ -70,8 +70,9 @@ def test_open_webui_tool_servers_are_the_gateway_routes_from_a_secret(prod: Rend
 
 def test_open_webui_runs_our_image_hardened_behind_an_ingress(prod: Rendered) -> None:
     v = values(prod, "open-webui")
-    assert v["image"]["repository"] == "registry.example.com/mcpstack-images/mcpstack/open-webui"
-    assert v["image"]["tag"] == prod.catalog.services["open-webui"].image.tag
+    # by digest: the chart prints REPOSITORY:TAG, i.e. …/open-webui@sha256:DIGEST
+    assert v["image"]["repository"] == "registry.example.com/mcpstack-images/mcpstack/open-webui@sha256"
+    assert f"sha256:{v['image']['tag']}" == prod.settings.images.digests[prod.catalog.services["open-webui"].image.ref]
     assert v["command"] == prod.catalog.services["open-webui"].command
     assert v["containerSecurityContext"]["readOnlyRootFilesystem"] is True
     assert v["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
@@ -240,9 +241,7 @@ def test_open_webui_migrations_run_once_in_a_job_the_release_waits_for(prod: Ren
     assert job_resource.urn in release(prod, "open-webui").dependencies
     # the Job reaches the database (and DNS) through its own policy, created before it
     policy = obj(prod, "NetworkPolicy", job_name)
-    assert policy["spec"]["podSelector"]["matchLabels"] == job["spec"]["template"]["metadata"]["labels"] | {} or (
-        selector_matches(policy["spec"]["podSelector"], job["spec"]["template"]["metadata"]["labels"])
-    )
+    assert selector_matches(policy["spec"]["podSelector"], job["spec"]["template"]["metadata"]["labels"])
     cidrs = [p["ipBlock"]["cidr"] for rule in policy["spec"]["egress"] for p in rule["to"] if "ipBlock" in p]
     assert cidrs == [prod.settings.database_cidr]
     assert _by_name(prod, ":NetworkPolicy", f"netpol-{job_name}").urn in job_resource.dependencies

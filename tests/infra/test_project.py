@@ -15,13 +15,14 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.components.platform import needed_secrets
 from infra.program import StackConfigError, secret_source
 from infra.render import STACKS_DIR, RenderError, render_stack
-from infra.settings import SETTINGS, StackSettings, settings_attributes
+from infra.settings import PROVIDER_KEYS, SETTINGS, StackSettings, settings_attributes
 from mcpstack import DEFAULT_CONFIG_DIR
 from mcpstack.catalog import load_catalog
 from mcpstack.policy import RULES
 
 PROJECT = yaml.safe_load((STACKS_DIR / "Pulumi.yaml").read_text())
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
+DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
 
 
 def needed(env: str) -> set[str]:
@@ -67,14 +68,43 @@ def test_declared_secrets_are_those_both_stacks_need_and_the_rest_are_documented
             assert secret in stack_file, f"Pulumi.{env}.yaml does not tell how to set {secret}"
 
 
+def unknown_keys(config: dict) -> list[str]:
+    """Stack config keys that are neither a declared mcpstack setting nor one of the Kubernetes
+    provider's keys (or the switch disabling the default provider)."""
+    return [
+        key
+        for key in config
+        if not (key.startswith("mcpstack:") and key.partition(":")[2] in PROJECT["config"])
+        and key not in (*PROVIDER_KEYS, DISABLE_DEFAULT_PROVIDERS)
+    ]
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_stack_files_only_set_declared_settings(stack: str) -> None:
+def test_stack_files_only_set_declared_settings_and_the_provider_s_keys(stack: str) -> None:
     config = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-    for key in config:
-        namespace, _, name = key.partition(":")
-        assert namespace == "mcpstack", key
-        assert name in PROJECT["config"], key
+    assert unknown_keys(config) == []
     assert config["mcpstack:deployment"] == {"dev": "compose", "prod": "helm"}[stack]
+    assert config["kubernetes:context"]  # the cluster is named, never "whatever is current"
+    assert config[DISABLE_DEFAULT_PROVIDERS] == ["kubernetes"]
+
+
+def test_undeclared_and_misspelled_keys_are_found() -> None:
+    config = {
+        "mcpstack:deployment": "helm",
+        "mcpstack:replicas": 3,
+        "kubernetes:contxt": "x",
+        "kubernetes:context": "c",
+    }
+    assert unknown_keys(config) == ["mcpstack:replicas", "kubernetes:contxt"]
+
+
+def test_a_production_stack_must_name_its_cluster() -> None:
+    with pytest.raises(ValueError, match="kubernetes:context"):
+        StackSettings.from_values("prod", STACKS_DIR, {"deployment": "helm"})
+    settings = StackSettings.from_values(
+        "prod", STACKS_DIR, {"deployment": "helm", "kubernetes:context": "c", "kubernetes:kubeconfig": "/k"}
+    )
+    assert (settings.kube_context, settings.kubeconfig) == ("c", "/k")
 
 
 def test_settings_take_defaults_and_resolve_paths() -> None:

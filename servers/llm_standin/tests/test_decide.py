@@ -122,3 +122,16 @@ def test_open_webui_prefixes_colliding_names_with_the_server_and_they_still_matc
     tool = ToolSpec.from_dict(function("time-reference_tool_get_current_time_post", "", {"timezone": {}}, []))
     assert tool.operation == "get_current_time" and tool.platform
     assert choose_tool_calls("the time", [tool]) == [ToolCall(tool.name, {"timezone": "UTC"})]
+
+
+def test_an_mcp_servers_tools_count_by_the_name_after_the_server_id() -> None:
+    # Open WebUI names an MCP connection's tools `<server id>_<tool>`
+    clock = function("time_get_current_time", "Current time in a zone", {"timezone": {"type": "string"}}, ["timezone"])
+    issues = function("github_list_issues", "Issues", {"owner": {}, "repo": {}}, ["owner", "repo"])
+    offered = specs(TIMESTAMP, clock, issues)
+    assert choose_tool_calls("the time in Tokyo", offered) == [
+        ToolCall("time_get_current_time", {"timezone": "Asia/Tokyo"})
+    ]
+    assert choose_tool_calls("the issues of acme/app", offered) == [
+        ToolCall("github_list_issues", {"owner": "acme", "repo": "app"})
+    ]

@@ -1,0 +1,1 @@
+"""The browser journeys with Open WebUI connected to the gateway natively over MCP (issue 17)."""

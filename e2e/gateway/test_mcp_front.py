@@ -1,0 +1,272 @@
+"""The gateway's MCP front (/mcp/ROUTE) driven by the MCP SDK's own client (the SDK Open WebUI uses), against a
+small stack: the time server, the stdio reference server and a probe server (structured output, progress, a
+slow tool, a failing tool). What the OpenAPI path enforces, the MCP front enforces: keys, signed users, tenants;
+refusals are JSON-RPC errors carrying the problem and the correlation ID; the upstream's results pass through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+
+from e2e.gateway.conftest import Gateway, problem
+from mcpstack.local.variants import variant_stack
+
+pytestmark = pytest.mark.docker
+TIME_LIMIT_SECONDS = 3
+PROBE_PORT = 8006
+PROBE = f"""
+import asyncio
+import uvicorn
+from pydantic import BaseModel
+from mcp.server.mcpserver import Context, MCPServer
+server = MCPServer("probe")
+class Sum(BaseModel):
+    sum: float
+@server.tool(description="a + b, as structured content")
+def add(a: float, b: float) -> Sum:
+    return Sum(sum=a + b)
+@server.tool(description="Sleeps for the given seconds, reporting progress four times")
+async def slow(seconds: float, ctx: Context) -> str:
+    for step in range(4):
+        await ctx.report_progress(step + 1, 4)
+        await asyncio.sleep(seconds / 4)
+    return "slept"
+@server.tool(description="Always fails")
+def fail() -> str:
+    raise ValueError("the probe failed on purpose")
+app = server.streamable_http_app(stateless_http=True, json_response=False, host="0.0.0.0")
+uvicorn.run(app, host="0.0.0.0", port={PROBE_PORT}, log_level="warning")
+"""
+
+
+def small_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
+    catalog["services"]["probe"] = {
+        "kind": "mcp-server",
+        "image": catalog["services"]["time"]["image"],
+        "command": ["python", "-c", PROBE],
+        "ports": [{"name": "http", "port": PROBE_PORT}],
+        "health": {"port": "http"},
+        "mcp": {"transports": {"streamable-http": "/mcp"}},
+    }
+    removed = {name for name, value in overlay.get("services", {}).items() if value is None}
+    keep = {"time", "mcpo", "probe", *removed}
+    overlay["local"]["skip"] = sorted(name for name in catalog["services"] if name not in keep)
+    gateway = catalog["services"]["mcpo"]["gateway"]
+    gateway["timeout_seconds"] = TIME_LIMIT_SECONDS
+    gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
+    gateway["routes"]["probe"] = {"service": "probe"}
+    for route in ("sandbox", "github"):  # their services are not in this stack
+        del gateway["routes"][route]
+        for tenant in catalog["tenancy"]["tenants"].values():
+            tenant["tools"].pop(route, None)
+    catalog["slos"]["endpoints"] = {k: v for k, v in catalog["slos"]["endpoints"].items() if k.startswith("time/")}
+    catalog["tenancy"]["tenants"]["platform"]["tools"]["probe"] = "*"
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with variant_stack(tmp_path_factory.mktemp("mcp-front") / "config", small_stack, "mcpstack-mcpfront") as stack:
+        gateway = Gateway(stack)
+
+        def ready() -> bool:
+            answer = httpx.get(gateway.url + "/ready", headers=gateway.headers(), timeout=5).json()
+            return all(answer["upstreams"][name]["state"] == "up" for name in ("time", "time-reference", "probe"))
+
+        gateway.wait_until(ready, 90, "time, time-reference and probe connected")
+        yield gateway
+
+
+@asynccontextmanager
+async def mcp_session(gw: Gateway, route: str, headers: dict[str, str]) -> AsyncIterator[ClientSession]:
+    http = create_mcp_http_client(headers=headers)
+    async with (
+        http,
+        streamable_http_client(f"{gw.url}/mcp/{route}", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def rpc(gw: Gateway, route: str, method: str, params: dict[str, Any], **headers: str) -> httpx.Response:
+    """One JSON-RPC request as a raw streamable HTTP POST (stateless: no session id needed)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    return httpx.post(
+        f"{gw.url}/mcp/{route}",
+        json=body,
+        headers={**gw.headers(), "Accept": "application/json, text/event-stream", **headers},
+        timeout=30,
+    )
+
+
+def test_tools_list_and_call_pass_through_structured_content_and_output_schemas(gw: Gateway) -> None:
+    async def scenario() -> tuple[Any, Any, Any]:
+        async with mcp_session(gw, "probe", gw.headers()) as session:
+            tools = await session.list_tools()
+            return tools, await session.call_tool("add", {"a": 2, "b": 3}), await session.call_tool("fail", {})
+
+    tools, added, failed = run(scenario())
+    by_name = {tool.name: tool for tool in tools.tools}
+    assert set(by_name) == {"add", "slow", "fail"}
+    assert by_name["add"].output_schema["properties"]["sum"]["type"] == "number"
+    assert added.structured_content == {"sum": 5.0} and not added.is_error
+    assert failed.is_error and "Error executing tool fail" in failed.content[0].text  # a result, not an error
+
+
+def test_the_same_tools_as_the_openapi_path_over_http_and_over_stdio(gw: Gateway) -> None:
+    for route in ("time", "time-reference"):
+        spec = gw.get(f"/{route}/openapi.json").json()
+
+        async def listed(route: str = route) -> set[str]:
+            async with mcp_session(gw, route, gw.headers()) as session:
+                return {tool.name for tool in (await session.list_tools()).tools}
+
+        assert run(listed()) == {path.strip("/") for path in spec["paths"]}
+
+
+def test_a_tenant_sees_and_calls_only_its_tools(gw: Gateway) -> None:
+    staff = gw.headers("open-webui", user_id="u-staff", email="ann@example.com")
+    request_id = f"mcp-{uuid.uuid4().hex[:12]}"
+
+    async def scenario() -> tuple[set[str], Any, MCPError]:
+        async with mcp_session(gw, "time-reference", {**staff, "X-Request-ID": request_id}) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+            allowed = await session.call_tool("get_current_time", {"timezone": "UTC"})
+            with pytest.raises(MCPError) as refused:
+                await session.call_tool(
+                    "convert_time", {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}
+                )
+            return names, allowed, refused.value
+
+    names, allowed, refused = run(scenario())
+    assert names == {"get_current_time"}  # staff: time-reference [get_current_time] only
+    assert not allowed.is_error
+    assert refused.code == -32003
+    assert refused.data["type"] == "urn:mcpstack:problem:forbidden"
+    assert refused.data["correlation_id"] == request_id
+
+
+def test_open_webui_without_a_user_lists_every_tool_and_calls_none(gw: Gateway) -> None:
+    async def scenario() -> tuple[set[str], MCPError]:
+        async with mcp_session(gw, "time", gw.headers("open-webui")) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+            with pytest.raises(MCPError) as refused:
+                await session.call_tool("get_current_time", {"timezone": "UTC"})
+            return names, refused.value
+
+    names, refused = run(scenario())
+    assert "get_current_time" in names
+    assert refused.data["type"] == "urn:mcpstack:problem:forbidden"
+
+
+def test_a_request_without_a_key_or_with_a_forged_user_is_refused_as_a_problem(gw: Gateway) -> None:
+    response = httpx.post(f"{gw.url}/mcp/time", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+    problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    forged = gw.headers("open-webui", user_id="u1", email="a@example.com")
+    forged["X-OpenWebUI-User-Jwt"] = gw.user_token("u1", "a@example.com", secret="not-the-key-" * 4)
+    problem(rpc(gw, "time", "tools/list", {}, **forged), 401, "invalid-user-identity")
+    problem(rpc(gw, "no-such-route", "tools/list", {}), 404, "not-found")
+
+
+def test_an_unknown_tool_is_answered_by_the_upstream_and_every_answer_carries_the_request_id(gw: Gateway) -> None:
+    response = rpc(gw, "time", "tools/call", {"name": "no_such_tool", "arguments": {}}, **{"X-Request-ID": "req-123"})
+    assert response.status_code == 200 and response.headers["x-request-id"] == "req-123"
+    result = response.json()["result"]  # the time server's own answer, passed through
+    assert result["isError"] is True and "no_such_tool" in result["content"][0]["text"]
+
+
+def test_the_time_limit_ends_a_call_with_upstream_timeout(gw: Gateway) -> None:
+    response = rpc(gw, "probe", "tools/call", {"name": "slow", "arguments": {"seconds": TIME_LIMIT_SECONDS + 2}})
+    error = response.json()["error"]
+    assert error["data"]["type"] == "urn:mcpstack:problem:upstream-timeout", error
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered"),
+    [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("1999-01-01", "2025-11-25"),
+    ],
+)
+def test_protocol_version_negotiation(gw: Gateway, asked: str, answered: str) -> None:
+    params = {"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}
+    result = rpc(gw, "time", "initialize", params).json()["result"]
+    assert result["protocolVersion"] == answered
+    assert result["capabilities"]["tools"] is not None
+    assert "mcp-session-id" not in {k.lower() for k in rpc(gw, "time", "initialize", params).headers}  # stateless
+
+
+def test_progress_of_the_upstream_reaches_a_client_that_asked_for_it(gw: Gateway) -> None:
+    seen: list[float] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append(value)
+
+    async def scenario() -> Any:
+        async with mcp_session(gw, "probe", gw.headers()) as session:
+            return await session.call_tool("slow", {"seconds": 0.4}, progress_callback=progress)
+
+    result = run(scenario())
+    assert result.content[0].text == "slept"
+    assert seen == [1, 2, 3, 4]
+
+
+def test_a_client_that_disconnects_mid_call_affects_no_other_call(gw: Gateway) -> None:
+    async def scenario() -> list[Any]:
+        async def walk_away() -> None:
+            body = {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "tools/call",
+                "params": {"name": "slow", "arguments": {"seconds": 2}},
+            }
+            headers = {**gw.headers(), "Accept": "application/json, text/event-stream"}
+            async with httpx.AsyncClient(timeout=0.5) as client:
+                with pytest.raises(httpx.ReadTimeout):
+                    await client.post(f"{gw.url}/mcp/probe", json=body, headers=headers)
+
+        async def add(n: int) -> Any:
+            async with mcp_session(gw, "probe", gw.headers()) as session:
+                return await session.call_tool("add", {"a": n, "b": 1})
+
+        await asyncio.gather(*(walk_away() for _ in range(5)))
+        return await asyncio.gather(*(add(n) for n in range(10)))
+
+    results = run(scenario())
+    assert [r.structured_content["sum"] for r in results] == [n + 1.0 for n in range(10)]
+    ready = httpx.get(gw.url + "/ready", headers=gw.headers(), timeout=5).json()
+    assert ready["upstreams"]["probe"]["state"] == "up"
+
+
+def test_metrics_count_mcp_calls_by_route_tool_and_outcome(gw: Gateway) -> None:
+    rpc(gw, "probe", "tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}})
+    rpc(gw, "probe", "tools/call", {"name": "fail", "arguments": {}})
+    text = gw.get("/metrics").text
+    assert 'gateway_mcp_requests_total{method="tools/call",route="probe",status="ok",tool="add"}' in text
+    assert 'gateway_mcp_requests_total{method="tools/call",route="probe",status="tool-error",tool="fail"}' in text
+
+
+def test_dns_rebinding_is_refused(gw: Gateway) -> None:
+    params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}
+    refused = rpc(gw, "time", "initialize", params, Host="evil.example.com")
+    assert 400 <= refused.status_code < 500
+    assert json.dumps(rpc(gw, "time", "initialize", params).json()["result"]["serverInfo"])

@@ -1,0 +1,116 @@
+"""Descriptions and examples of catalog keys whose model field carries none (docs/catalog-reference.md).
+
+A field's own `Field(description=...)` in mcpstack/catalog/models.py wins; these fill the rest, keyed
+`Model.key` (`Service.key` for the keys every service kind shares). tests/catalog/test_reference.py
+fails on a key with neither, and on an entry here naming a key that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DESCRIPTIONS: dict[str, str] = {
+    "Catalog.version": "the catalog format; always 1",
+    "Catalog.build": "how images are built locally",
+    "Catalog.secrets": "every secret the platform needs, by name: what it is, never a value",
+    "Catalog.services": "every service, by name (its host name on the stack's network, its Kubernetes Service)",
+    "Catalog.tenancy": "who may use which tools, through the gateway (docs/gateway.md)",
+    "Catalog.local": "how the local Docker runtime differs from the stacks (environment overlays)",
+    "Catalog.kubernetes": "network reach in the Pulumi stacks (NetworkPolicies)",
+    "Catalog.slos": "capacity objectives `mcpstack loadtest` gates on (docs/capacity.md)",
+    "SecretSpec.description": "what the secret is for",
+    "Service.description": "free text",
+    "Service.image": "the image; its tag must be pinned",
+    "Service.ports": "named container ports",
+    "Service.env": "plain environment variables (numbers and booleans become strings)",
+    "Service.secrets": "catalog secrets the service reads, each as a file (preferred) or a variable",
+    "Service.files": "generated config files mounted into the container",
+    "Service.volumes": "persistent data (a Docker volume locally, a PersistentVolumeClaim in the stacks)",
+    "Service.resources": "CPU and memory requests and limits",
+    "Service.metrics": "the endpoint Prometheus scrapes",
+    "Service.depends_on": "services that must be healthy first (gateway routes and kind settings add their own)",
+    "Service.replicas": "replicas in the stacks (prod: see `mcpstack policy prod`); the local runtime runs one",
+    "Service.security": "user, filesystem, tmpfs and kernel confinement",
+    "kind": "the service kind; selects the kind's own settings key",
+    "McpServerService.mcp": "how the gateway reaches the MCP server",
+    "GatewayService.gateway": "routes, clients, rate limits and edge limits of the gateway (mcpo + middleware)",
+    "PrometheusService.prometheus": "scrape and rule settings",
+    "OpenWebUIService.open_webui": "the LLM, gateway and Redis Open WebUI uses",
+    "LlmService.llm": "the API and models of the LLM service",
+    "GrafanaService.grafana": "the provisioned datasource and dashboards",
+    "Tenancy.tenants": "tenants by name",
+    "Slos.load": "the load the objectives hold at",
+    "Image.repository": "image repository, e.g. mcpstack/time or grafana/grafana",
+    "Image.tag": "pinned tag ('latest' is refused)",
+    "Port.name": "the port's name, used by probes, metrics and `local.publish`",
+    "SecretRef.secret": "a secret of the catalog's `secrets`",
+    "SecretRef.file": "mount the secret read-only at this path",
+    "SecretRef.env": "put the secret into this environment variable",
+    "GeneratedFile.path": "mount path in the container",
+    "Volume.name": "volume name (locally: STACK-SERVICE-NAME)",
+    "Volume.path": "mount path in the container",
+    "Volume.size": "size of the claim in the stacks",
+    "Resources.requests": "what the scheduler reserves",
+    "Resources.limits": "the most the container may use (Docker --cpus/--memory)",
+    "ResourceList.cpu": "CPU: millicores (500m) or cores (1, 0.5)",
+    "ResourceList.memory": "memory: bytes with an optional unit (256Mi)",
+    "HttpEndpoint.path": "HTTP path",
+    "Security.group": "gid the process runs as",
+    "Security.read_only_root_filesystem": "the image's filesystem is read-only; write to tmpfs and volumes",
+    "Security.tmpfs": "private writable in-memory mounts",
+    "Gateway.routes": "mcpo routes by name (/NAME): each an MCP server of the catalog or a stdio package",
+    "Gateway.clients": "clients by name, each with its own bearer key",
+    "Gateway.rate_limits": "token buckets per client, per end user and overall",
+    "Gateway.limits": "edge limits on request size, depth, time and concurrency",
+    "Gateway.cors_origins": "origins allowed by CORS (none: no CORS headers)",
+    "Gateway.public_details": "what the status endpoints tell a caller without a key",
+    "Gateway.identity_headers": "names of the headers carrying the end user",
+    "GatewayRoute.service": "an `mcp-server` service of the catalog",
+    "GatewayRoute.stdio": "a pinned package the gateway runs as a stdio child process",
+    "GatewayClient.secret": "the secret holding this client's bearer key",
+    "RateLimits.global_per_minute": "requests per minute over all clients",
+    "PrometheusSettings.scrape_interval": "how often Prometheus scrapes every target",
+    "PrometheusSettings.evaluation_interval": "how often rules are evaluated",
+    "IdentityHeaders.user_id": "the user's id",
+    "IdentityHeaders.email": "the user's e-mail address",
+    "IdentityHeaders.role": "the user's role",
+    "IdentityHeaders.name": "the user's display name",
+    "Tenant.description": "free text",
+    "Tenant.match": "the users who belong to the tenant (any rule matching)",
+    "TenantMatch.emails": "exact e-mail addresses",
+    "TenantMatch.email_domains": "e-mail domains",
+    "TenantMatch.roles": "Open WebUI roles (admin, user)",
+    "SecretHeader.secret": "the secret holding the value",
+    "SecretHeader.prefix": "text put before the secret, e.g. 'Bearer '",
+    "SloLoad.think_time_seconds": "pause between two calls of one user",
+    "ThinkTime.min": "shortest pause, seconds",
+    "ThinkTime.max": "longest pause, seconds",
+}
+
+# Examples of keys the shipped catalog leaves at their default (or null).
+EXAMPLES: dict[str, Any] = {
+    "Tenancy.default_tenant": "platform",
+    "Security.apparmor_profile": "mcpstack-sandbox",
+    "Security.runtime": "runsc",
+    "McpEndpoint.port": "http",
+    "OpenWebUISettings.routes": ["time", "sandbox"],
+    "Tenant.credentials": {"github": {"Authorization": {"secret": "github-token-team-a", "prefix": "Bearer "}}},
+    "Objective.success_rate": 0.99,
+    "Gateway.cors_origins": ["https://chat.example.com"],
+    "Gateway.public_docs": True,
+    "Gateway.identity_headers": {"user_id": "X-User-Id"},
+    "IdentityHeaders.user_id": "X-User-Id",
+    "IdentityHeaders.email": "X-User-Email",
+    "IdentityHeaders.role": "X-User-Role",
+    "IdentityHeaders.name": "X-User-Name",
+    "IdentityHeaders.jwt": "X-User-Jwt",
+    "Security.read_only_root_filesystem": False,
+    "Security.tmpfs": ["/tmp", "/var/cache/app"],  # noqa: S108 - private tmpfs mounts
+    "TenantMatch.emails": ["alice@example.com"],
+    "GatewayRoute.stdio": {"package": "mcp-server-time==2025.9.25", "command": ["mcp-server-time"]},
+    "Service.replicas": 2,
+}
+
+
+def description(model: str, key: str) -> str:
+    return DESCRIPTIONS.get(f"{model}.{key}") or DESCRIPTIONS.get(key, "")

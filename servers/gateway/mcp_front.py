@@ -1,0 +1,147 @@
+"""The gateway's MCP front: every route served as MCP over streamable HTTP at /mcp/ROUTE, beside the OpenAPI path.
+
+An ASGI layer around the gateway (GatewayMiddleware: the OpenAPI path, /health, /ready, /metrics). A request to
+/mcp/ROUTE is admitted here the way the OpenAPI path admits one, with the same code: unambiguous headers, the API
+key, the verified end user and tenant, the route and the tenant's tools, a body within the edge limits; then the
+MCP SDK's streamable HTTP transport serves it, statelessly (no session id: any replica serves any request), and
+mcp_server.py answers tools/list and tools/call. HTTP-level refusals are problem+json answers; refusals inside
+MCP are JSON-RPC errors with the problem in `data`. Every answer carries X-Request-ID. Host and Origin are
+checked against DNS rebinding (servers/common/rebinding.py: loopback plus MCP_ALLOWED_HOSTS).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import AsyncExitStack
+
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+from servers.common.rebinding import transport_security
+from servers.gateway import edge, problems
+from servers.gateway.body import ClientGone, replay
+from servers.gateway.context import HEADER, begin_request, set_caller
+from servers.gateway.edge import Refusal
+from servers.gateway.identity import InvalidIdentity
+from servers.gateway.mcp_metrics import McpMetrics
+from servers.gateway.mcp_proxy import UpstreamTools
+from servers.gateway.mcp_server import SCOPE_KEY, FrontRequest, McpToolServer
+from servers.gateway.metrics import OTHER
+from servers.gateway.middleware import CLIENT_CLOSED, GatewayMiddleware, Message, Receive, Scope, Send
+from servers.gateway.status import respond
+
+PREFIX = "/mcp/"
+PROGRESS_TOKEN = b'"progressToken"'  # a request that asks for progress is answered as an SSE stream
+access_log = logging.getLogger("mcpstack.gateway.access")
+refusals = logging.getLogger("mcpstack.gateway.refused")
+
+
+class McpFront:
+    def __init__(self, gateway: GatewayMiddleware) -> None:
+        self.gateway = gateway
+        self.settings = gateway.settings
+        self.metrics = McpMetrics(gateway.metrics)
+        self.tools = UpstreamTools(gateway.settings.timeout_seconds)
+        self.server = McpToolServer(gateway, self.tools, self.metrics).server
+        # One JSON body per POST, the cheapest answer; a request with a progressToken gets an SSE stream, which
+        # can carry the upstream's progress notifications before the result.
+        security = transport_security()
+        self.manager = StreamableHTTPSessionManager(
+            self.server, json_response=True, stateless=True, security_settings=security
+        )
+        self.streaming = StreamableHTTPSessionManager(
+            self.server, json_response=False, stateless=True, security_settings=security
+        )
+        self._single = edge.single_headers(gateway.settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            async with AsyncExitStack() as stack:
+                await stack.enter_async_context(self.manager.run())
+                await stack.enter_async_context(self.streaming.run())
+                await self.gateway(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            await self._serve(scope, receive, send)
+            return
+        await self.gateway(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = begin_request(headers.get(HEADER))
+        route = scope["path"][len(PREFIX) :].strip("/")
+        started, outcome = time.perf_counter(), {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome["status"] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        self.gateway.metrics.in_flight.inc()
+        try:
+            edge.check_single(scope["headers"], self._single)
+            front = self._admit(headers, route, request_id)
+            manager = self.manager
+            if scope["method"] == "POST":
+                body = await edge.checked_body(receive, headers, self.settings)
+                receive = replay(body, receive)
+                manager = self.streaming if PROGRESS_TOKEN in body else self.manager
+            scope[SCOPE_KEY] = front
+            await manager.handle_request(scope, receive, send_with_id)
+        except Refusal as refusal:
+            refusals.warning(
+                "refused %s: %s", refusal.kind.slug, refusal.detail, extra={"fields": {"cause": refusal.kind.slug}}
+            )
+            self.gateway.metrics.refused.labels(refusal.kind.slug).inc()
+            self.metrics.observe(route if route in self.settings.routes else OTHER, "http", "-", refusal.kind.slug, 0.0)
+            await respond(
+                send_with_id, *problems.problem_response(refusal.kind, refusal.detail, headers=refusal.headers)
+            )
+        except ClientGone:
+            outcome["status"] = CLIENT_CLOSED
+        finally:
+            self.gateway.metrics.in_flight.dec()
+            elapsed = time.perf_counter() - started
+            access_log.info(
+                "%s %s %d",
+                scope["method"],
+                scope["path"],
+                outcome["status"],
+                extra={
+                    "fields": {"status": outcome["status"], "duration_ms": round(elapsed * 1000, 2), "front": "mcp"}
+                },
+            )
+
+    def _admit(self, headers: dict[str, str], route: str, request_id: str) -> FrontRequest:
+        """The request's caller and route, as the OpenAPI path decides them; else the Refusal to answer."""
+        gateway = self.gateway
+        client = gateway.keys.client_for(headers.get("authorization"))
+        if client is None:
+            gateway.metrics.denied.labels("unauthenticated", "-").inc()
+            raise Refusal(
+                problems.UNAUTHORIZED,
+                "send 'Authorization: Bearer <API key>'",
+                {"WWW-Authenticate": 'Bearer realm="mcpstack"'},
+            )
+        set_caller(client=client)
+        try:
+            caller = gateway.policy.identify(client, headers)
+        except InvalidIdentity as exc:
+            gateway.metrics.denied.labels("identity", "-").inc()
+            raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
+        set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+        gateway.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
+        if caller.user_id:
+            gateway.metrics.saw_user(caller.user_id)
+        if caller.tenant is None:
+            gateway.metrics.denied.labels("tenant", "-").inc()
+            raise Refusal(problems.FORBIDDEN, "no tenant admits this user")
+        if route not in self.settings.routes:
+            raise Refusal(problems.NOT_FOUND, f"no route {route!r}")
+        allowed = gateway.policy.allowed_tools(caller, route)
+        if allowed == set():
+            gateway.metrics.denied.labels("tenant", caller.tenant).inc()
+            raise Refusal(problems.FORBIDDEN, f"route {route!r} is not available to tenant {caller.tenant!r}")
+        upstream = gateway.upstreams.by_name[gateway.policy.upstream(caller, route)]
+        return FrontRequest(route, caller, request_id, upstream, allowed)

@@ -1,0 +1,160 @@
+"""The MCP front's server: one low-level MCP server whose tools/list and tools/call act for the request's route
+and caller (admitted by mcp_front.py), with the OpenAPI path's controls.
+
+tools/list: the route's upstream tools, only those the caller's tenant may see. tools/call: the tenant may call
+the tool, the caller's rate-limit buckets (ratelimit.py) have a token, the client has a concurrency slot; then the
+call goes to the upstream (mcp_proxy.py). A refusal is a JSON-RPC error carrying the problem (mcp_errors.py).
+Results pass through untouched: `structuredContent`, `isError`, every content block. Progress the upstream
+reports is forwarded to a caller that asked for it (a `progressToken`), as far as the response mode carries it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.lowlevel import Server
+from mcp.types import CallToolRequest, ListToolsRequest, ListToolsResult, ServerResult
+
+from servers.gateway import problems
+from servers.gateway.context import begin_request, set_caller
+from servers.gateway.mcp_errors import ProblemError
+from servers.gateway.mcp_metrics import McpMetrics
+from servers.gateway.mcp_proxy import UpstreamTools
+from servers.gateway.metrics import OTHER
+from servers.gateway.middleware import GatewayMiddleware
+from servers.gateway.tenancy import Caller
+from servers.gateway.upstreams import Upstream
+
+SCOPE_KEY = "mcpstack.mcp"
+calls_log = logging.getLogger("mcpstack.gateway.mcp")
+
+
+@dataclass(frozen=True)
+class FrontRequest:
+    """What the front admitted an HTTP request as: its route, caller, upstream and visible tools."""
+
+    route: str
+    caller: Caller
+    correlation_id: str
+    upstream: Upstream
+    allowed: set[str] | None  # None: every tool of the route
+
+
+class McpToolServer:
+    def __init__(self, gateway: GatewayMiddleware, tools: UpstreamTools, metrics: McpMetrics) -> None:
+        self.gateway, self.tools, self.metrics = gateway, tools, metrics
+        self.server: Server[Any, Any] = Server("mcpstack-gateway", instructions=None)
+        # registered directly: the SDK's decorators would validate every call's arguments against the schema
+        # here (the upstream does) and turn a JSON-RPC error into an `isError` result
+        self.server.request_handlers[ListToolsRequest] = self._list_tools
+        self.server.request_handlers[CallToolRequest] = self._call_tool
+
+    def _front_request(self) -> FrontRequest:
+        request = self.server.request_context.request
+        front: FrontRequest = request.scope[SCOPE_KEY]  # type: ignore[union-attr]
+        begin_request(front.correlation_id)  # handlers run in the session's tasks: adopt the request's ID
+        caller = front.caller
+        set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+        return front
+
+    async def _list_tools(self, request: ListToolsRequest) -> ServerResult:
+        front = self._front_request()
+        started, status = time.perf_counter(), "ok"
+        try:
+            tools = await self.tools.tools(front.upstream, front.route)
+            if front.allowed is not None:
+                tools = [tool for tool in tools if tool.name in front.allowed]
+            return ServerResult(ListToolsResult(tools=tools))
+        except ProblemError as exc:
+            status = exc.kind.slug
+            raise
+        finally:
+            self.metrics.observe(front.route, "tools/list", "-", status, time.perf_counter() - started)
+
+    async def _call_tool(self, request: CallToolRequest) -> ServerResult:
+        front = self._front_request()
+        name, arguments = request.params.name, request.params.arguments or {}
+        tool = name if name in front.upstream.tools else OTHER
+        started, status = time.perf_counter(), "ok"
+        try:
+            result = await self._checked_call(front, request, name, arguments)
+            status = "tool-error" if result.isError else "ok"
+            return ServerResult(result)
+        except ProblemError as exc:
+            status = exc.kind.slug
+            raise
+        except BaseException:
+            status = "cancelled"
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.observe(front.route, "tools/call", tool, status, elapsed)
+            calls_log.info(
+                "tools/call %s/%s %s",
+                front.route,
+                tool,
+                status,
+                extra={
+                    "fields": {
+                        "route": front.route,
+                        "tool": tool,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )
+
+    async def _checked_call(
+        self, front: FrontRequest, request: CallToolRequest, name: str, arguments: dict[str, Any]
+    ) -> Any:
+        gateway, caller = self.gateway, front.caller
+        if not gateway.policy.may_call(caller, front.route, name):
+            gateway.metrics.denied.labels("tenant", caller.tenant or "-").inc()
+            detail = f"tool {name!r} of {front.route!r} is not available to tenant {caller.tenant!r}"
+            raise ProblemError(problems.FORBIDDEN, detail)
+        # a tool the upstream does not have: the upstream answers (an isError result or its JSON-RPC error)
+        await self._rate_limit(caller)
+        async with gateway.slots.slot(caller.client) as granted:
+            if not granted:
+                gateway.metrics.rate_limited.labels(caller.client, "concurrency").inc()
+                limit = gateway.settings.limits.max_concurrent_requests_per_client
+                raise ProblemError(
+                    problems.RATE_LIMITED,
+                    f"concurrency limit reached: {limit} concurrent requests per client",
+                    retry_after=1,
+                )
+            return await self.tools.call(front.upstream, front.route, name, arguments, self._progress(request))
+
+    async def _rate_limit(self, caller: Caller) -> None:
+        """The OpenAPI path's buckets (middleware.py): the user's inside the client's inside the global one."""
+        gateway = self.gateway
+        user = None
+        if caller.user_id:  # an asserted (unsigned) id never shares a bucket with the signed user of that id
+            user = caller.user_id if caller.verified else f"unverified:{caller.user_id}"
+        forwards = gateway.settings.clients[caller.client].forwards_user_identity
+        decision = await gateway.limiter.check(caller.client, user, forwards)
+        gateway.metrics.set_backend(gateway.limiter.backend)
+        if not decision.allowed:
+            gateway.metrics.rate_limited.labels(caller.client, decision.scope).inc()
+            retry = max(1, math.ceil(decision.retry_after))
+            raise ProblemError(
+                problems.RATE_LIMITED, f"{decision.scope} rate limit reached; retry in {retry} s", retry_after=retry
+            )
+
+    def _progress(self, request: CallToolRequest) -> Any:
+        meta = request.params.meta
+        token = meta.progressToken if meta is not None else None
+        if token is None:
+            return None
+        context = self.server.request_context
+
+        async def forward(progress: float, total: float | None, message: str | None) -> None:
+            await context.session.send_progress_notification(
+                token, progress, total, message, related_request_id=str(context.request_id)
+            )
+
+        return forward
