@@ -259,7 +259,7 @@ def test_yaml_merge_keys_and_anchors_are_supported(edit_config: EditConfig) -> N
 
 def test_gateway_client_tenant_must_exist(edit_config: EditConfig) -> None:
     config = edit_config(
-        "e2e: {secret: gateway-key-e2e, tenant: platform}", "e2e: {secret: gateway-key-e2e, tenant: platfrom}"
+        "e2e: {secret: gateway-key-e2e, tenant: platform,", "e2e: {secret: gateway-key-e2e, tenant: platfrom,"
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.clients.e2e.tenant"
