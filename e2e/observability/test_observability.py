@@ -52,7 +52,8 @@ def traffic(target: Target) -> None:
         "X-OpenWebUI-User-Email": "obs@guest.example.com",
     }
     httpx.post(f"{url}/sandbox/execute_python", json={"code": "print(1)"}, headers=owui, timeout=30)
-    loadtest = {"Authorization": f"Bearer {key(target, 'loadtest')}"}
+    # One user of a forwarding key: its own bucket (per_client_per_minute) inside the key's share.
+    loadtest = {"Authorization": f"Bearer {key(target, 'loadtest')}", "X-OpenWebUI-User-Id": "obs-burst"}
     per_client = target.gateway.gateway.rate_limits.per_client_per_minute
     with httpx.Client(base_url=url, timeout=30, headers=loadtest) as noisy:
         statuses = [noisy.get("/health").status_code for _ in range(1)]

@@ -26,7 +26,7 @@ def mcp_connections(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         catalog["services"]["mcpo"]["gateway"]["routes"][route]["open_webui_connection"] = "mcp"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     config = write_variant(tmp_path_factory.mktemp("browser-mcp") / "config", mcp_connections)
     local = LocalStack(
@@ -40,12 +40,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         local.purge_state()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def target(stack: LocalStack) -> Target:
     return Target.from_stack(stack)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def webui(target: Target) -> Iterator[OpenWebUI]:
     assert target.open_webui is not None
     session = OpenWebUI.sign_in(target.open_webui.url, target.open_webui.email, target.open_webui.password)
@@ -53,17 +53,17 @@ def webui(target: Target) -> Iterator[OpenWebUI]:
     session.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(target: Target) -> Person:
     assert target.open_webui is not None
     return Person(target.open_webui.email, target.open_webui.password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def member(webui: OpenWebUI) -> Person:
     return add_person(webui, f"member-{uuid.uuid4().hex[:6]}@example.com", "Member")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def guest(webui: OpenWebUI) -> Person:
     return add_person(webui, f"guest-{uuid.uuid4().hex[:6]}@guest.example.com", "Guest")
