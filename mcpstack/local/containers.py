@@ -111,27 +111,10 @@ def start_long_lived(client: docker.DockerClient, options: dict[str, Any], alias
 class ServiceContainer(DockerContainer):
     """The service as a testcontainers container: the e2e suites' and benchmarks' short-lived stacks."""
 
-    def __init__(
-        self,
-        spec: ContainerSpec,
-        *,
-        stack: str,
-        environment: str,
-        network: str,
-        mounts: dict[str, Path],  # container path -> prepared host file
-        env: dict[str, str],  # plain env plus env-injected secrets
-        fingerprint: str,
-    ) -> None:
-        options = run_options(
-            spec,
-            stack=stack,
-            environment=environment,
-            network=network,
-            mounts=mounts,
-            env=env,
-            fingerprint=fingerprint,
-            long_lived=False,
-        )
+    def __init__(self, spec: ContainerSpec, options: dict[str, Any]) -> None:
+        """`options`: what `run_options(spec, ..., long_lived=False)` gives, the same options `up` uses."""
+        options = dict(options)
+        network = options["network"]
         super().__init__(options.pop("image"), name=options.pop("name"))
         self.spec = spec
         self.env = options.pop("environment")

@@ -182,15 +182,7 @@ class LocalStack:
         if self.long_lived:
             start_long_lived(self._client, self.run_options(spec, prepared, wanted), [spec.service, *spec.aliases])
         else:
-            ServiceContainer(
-                spec,
-                stack=self.name,
-                environment=self.catalog.environment,
-                network=self.network,
-                mounts=prepared.mounts,
-                env=prepared.env,
-                fingerprint=wanted,
-            ).start()
+            ServiceContainer(spec, self.run_options(spec, prepared, wanted)).start()
         recreated.add(spec.service)
         return True
 

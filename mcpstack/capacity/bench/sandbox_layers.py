@@ -33,7 +33,7 @@ from mcpstack.capacity.bench.goals import Goal, goals_table
 from mcpstack.capacity.machine import Machine, machine, now
 from mcpstack.capacity.report import write_report
 from mcpstack.catalog import load_catalog
-from mcpstack.local.containers import LABEL_STACK, ServiceContainer
+from mcpstack.local.containers import LABEL_STACK, ServiceContainer, run_options
 from mcpstack.local.docker_engine import docker_client
 from mcpstack.local.images import ImageBuilder
 from mcpstack.local.spec import ContainerSpec, container_specs
@@ -209,15 +209,11 @@ def start_sandbox(spec: ContainerSpec, layers: str, network: str, stack: str) ->
         "SANDBOX_MAX_CONCURRENT_RUNS": str(CONCURRENCY),
         "SANDBOX_MAX_QUEUED_RUNS": str(CONCURRENCY * 4),
     }
-    container = ServiceContainer(
-        replace(spec, env=env, published={"http": None}),
-        stack=stack,
-        environment="bench",
-        network=network,
-        mounts={},
-        env=env,
-        fingerprint="benchmark",
+    bench_spec = replace(spec, env=env, published={"http": None})
+    options = run_options(
+        bench_spec, stack=stack, environment="bench", network=network, mounts={}, env=env, fingerprint="benchmark"
     )
+    container = ServiceContainer(bench_spec, options)
     container.start()
     return container
 
