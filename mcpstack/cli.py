@@ -127,6 +127,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _e2e_command(config: Path | None, *selection: str) -> tuple[list[str], dict[str, str]]:
+    """pytest over e2e/ with `selection`, the results table plugin, and the catalog the command reads."""
+    command = [sys.executable, "-m", "pytest", str(REPO_ROOT / "e2e"), *selection, "-p", "e2e.results_table"]
+    command += ["-q", "--no-header", "-p", "no:cacheprovider"]
+    environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
+    return command, environ
+
+
 @app.command()
 def validate(
     env: Annotated[str | None, typer.Argument(help="environment to check (default: every environment)")] = None,
@@ -368,23 +376,7 @@ def smoke(
 
     as_json = _output(output)
     name = stack or f"mcpstack-{env}"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(REPO_ROOT / "e2e"),
-        "-m",
-        "smoke",
-        "--stack",
-        name,
-        "-p",
-        "e2e.results_table",
-        "-q",
-        "--no-header",
-        "-p",
-        "no:cacheprovider",
-    ]
-    environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
+    command, environ = _e2e_command(config, "-m", "smoke", "--stack", name)
     if not as_json:
         raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
     with tempfile.TemporaryDirectory(prefix="mcpstack-smoke-") as work:
@@ -510,23 +502,7 @@ def e2e(
     """Run the e2e suites that need no local containers against a deployed stack (e.g. after `pulumi up`)."""
     if not target.is_file():
         raise _fail(f"--target {target}: no such file", EXIT_INVALID)
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(REPO_ROOT / "e2e"),
-        "-m",
-        f"({select}) and not docker",
-        "--target",
-        str(target.resolve()),
-        "-p",
-        "e2e.results_table",
-        "-q",
-        "--no-header",
-        "-p",
-        "no:cacheprovider",
-    ]
-    environ = {**os.environ, "MCPSTACK_CONFIG": str(_config_dir(config))}  # the suite reads the same catalog
+    command, environ = _e2e_command(config, "-m", f"({select}) and not docker", "--target", str(target.resolve()))
     raise typer.Exit(subprocess.run(command, cwd=REPO_ROOT, env=environ, check=False).returncode)
 
 
