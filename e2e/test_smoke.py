@@ -12,19 +12,24 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import httpx
 import pytest
-from mcp.client import Client
 
 from e2e.target import Target
-from mcpstack.catalog.models import McpServerService
+from mcpstack.catalog.models import GatewayRoute, McpServerService
 from mcpstack.generate.prometheus import scrape_targets
+from mcpstack.local.server_tokens import route_headers
 from mcpstack.local.stack import LocalStack
+from servers.common.tests.authorized import mcp_client
 
 pytestmark = [pytest.mark.smoke]
 
 
-def _tools_served_directly(stack: LocalStack, service: str, path: str) -> set[str]:
+def _tools_served_directly(stack: LocalStack, route: GatewayRoute, path: str) -> set[str]:
+    """What the route's server lists, asked with the headers the gateway sends it (ours answer no one else)."""
+    assert route.service is not None
+    headers = route_headers(route, stack.secrets)
+
     async def list_tools() -> set[str]:
-        async with Client(stack.url(service) + path) as client:
+        async with mcp_client(stack.url(route.service) + path, headers=headers) as client:
             return {tool.name for tool in (await client.list_tools()).tools}
 
     return anyio.run(list_tools)
@@ -43,7 +48,7 @@ def test_every_route_lists_its_servers_tools_in_openapi(target: Target, gateway:
             server = target.catalog.services[route.service]
             assert isinstance(server, McpServerService)
             path = server.mcp.transports["streamable-http"]
-            expected = _tools_served_directly(target.local, route.service, path)
+            expected = _tools_served_directly(target.local, route, path)
         else:  # stdio server inside the gateway container: the reference mcp-server-time
             expected = {"get_current_time", "convert_time"}
         assert listed == expected, f"{route_name}: OpenAPI lists {sorted(listed)}, server has {sorted(expected)}"

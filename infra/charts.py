@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from infra.manifests import (
     Sources,
@@ -28,7 +29,14 @@ from infra.manifests import (
     selector,
     spread,
 )
-from mcpstack.catalog.models import Catalog, GrafanaService, LlmService, OpenWebUIService, PrometheusService
+from mcpstack.catalog.models import (
+    Catalog,
+    GrafanaService,
+    LlmService,
+    OpenWebUIService,
+    PrometheusService,
+    RedisService,
+)
 from mcpstack.deployment import describe_service
 from mcpstack.deployment.images import ImageSource
 from mcpstack.generate.grafana import DATASOURCE_UID
@@ -64,6 +72,7 @@ CHART_MANAGED_ENV = ("GF_PATHS_",)  # Grafana's paths are the chart's
 # unless ENABLE_DB_MIGRATIONS=false (open_webui/env.py). The replicas start with it off; one Job,
 # which the release waits for, imports that module with it on and exits.
 MIGRATIONS_ENV = "ENABLE_DB_MIGRATIONS"
+REDIS_URL_KEY = "redis-url"  # key of Open WebUI's Redis URL in the Secret websocket.existingSecret names
 MIGRATIONS_COMMAND = ("python", "-c", "import open_webui.config")
 
 
@@ -97,9 +106,11 @@ def open_webui_values(
     ingress_tls_secret: str,
     runtime_class: str | None,
     data_claim: str = "",
+    redis_secret: Any = "",
 ) -> Obj:
     """The open-webui chart's values. `data_claim`: a claim of ours (protected) the chart mounts as
-    `persistence.existingClaim` instead of making its own."""
+    `persistence.existingClaim` instead of making its own; `redis_secret`: the Secret holding its Redis URL
+    (`REDIS_URL_KEY`), needed when open_webui.redis names one."""
     service = catalog.services[name]
     assert isinstance(service, OpenWebUIService)
     deployed = describe_service(catalog, name)
@@ -140,7 +151,7 @@ def open_webui_values(
             "provider": "local",
             "existingClaim": data_claim,
         },
-        "websocket": _websocket(catalog, service),
+        "websocket": _websocket(service, redis_secret),
         # migrations run once, in the migrations Job the release waits for
         "extraEnvVars": [*env_vars(deployed, sources), {"name": MIGRATIONS_ENV, "value": "false"}],
         "volumes": volumes,
@@ -247,18 +258,36 @@ def open_webui_data_claim(catalog: Catalog, name: str, *, namespace: Any, storag
     }
 
 
-def _websocket(catalog: Catalog, service: OpenWebUIService) -> Obj:
-    redis_name = service.open_webui.redis
-    if not redis_name:  # one replica: the in-process manager
+def _websocket(service: OpenWebUIService, redis_secret: Any) -> Obj:
+    if not service.open_webui.redis:  # one replica: the in-process manager
         return {"enabled": True, "manager": "", "redis": {"enabled": False}}
-    redis = catalog.services[redis_name]
-    # db 1: the gateway's rate-limit buckets use db 0 of the same Redis
+    # The URL carries Redis' password: the chart reads it (REDIS_URL, WEBSOCKET_REDIS_URL) from our Secret
+    # (templates/workload-manager.yaml, websocket.existingSecret), never from a value.
     return {
         "enabled": True,
         "manager": "redis",
-        "url": f"redis://{redis_name}:{redis.ports[0].port}/1",
+        "existingSecret": redis_secret,
+        "existingSecretKey": REDIS_URL_KEY,
         "redis": {"enabled": False},
     }
+
+
+def open_webui_redis_url(catalog: Catalog, name: str, password: str) -> str:
+    """Open WebUI's Redis URL with the password (`REDIS_URL_KEY` of the Secret `websocket.existingSecret`
+    names); db 1: the gateway's rate-limit buckets use db 0 of the same Redis."""
+    service = catalog.services[name]
+    assert isinstance(service, OpenWebUIService) and service.open_webui.redis
+    redis = catalog.services[service.open_webui.redis]
+    assert isinstance(redis, RedisService)
+    return f"redis://:{quote(password, safe='')}@{service.open_webui.redis}:{redis.ports[0].port}/1"
+
+
+def open_webui_redis_password(catalog: Catalog, name: str) -> str | None:
+    """The catalog secret Open WebUI authenticates to its Redis with; None without Redis."""
+    service = catalog.services[name]
+    assert isinstance(service, OpenWebUIService)
+    redis = catalog.services.get(service.open_webui.redis or "")
+    return redis.redis.password if isinstance(redis, RedisService) else None
 
 
 def ollama_values(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.manifests import LABEL_SERVICE, PRIVATE_RANGES, labels
-from mcpstack.catalog.graph import dependency_graph
+from mcpstack.catalog.graph import connection_graph
 from mcpstack.catalog.models import Catalog
 
 Obj = dict[str, Any]
@@ -67,7 +67,7 @@ def default_deny(namespace: Any, environment: str) -> Obj:
 
 
 def allowed_ingress(catalog: Catalog, topology: Topology, service: str) -> list[Obj]:
-    graph = dependency_graph(catalog)
+    graph = connection_graph(catalog)
     rules: list[Obj] = []
     clients = sorted(c for c in topology.deployed if service in graph[c])
     clients += sorted(label for label, target in topology.extra_clients if target == service)
@@ -86,7 +86,7 @@ def allowed_ingress(catalog: Catalog, topology: Topology, service: str) -> list[
 
 
 def allowed_egress(catalog: Catalog, topology: Topology, service: str) -> list[Obj]:
-    graph = dependency_graph(catalog)
+    graph = connection_graph(catalog)
     rules = [{"to": [peer(d)], "ports": ports_of(catalog, d)} for d in sorted(graph[service]) if d in topology.deployed]
     if service == topology.scraper:
         rules += [

@@ -54,8 +54,8 @@ def test_generate_prints_the_mounted_file() -> None:
 
 def test_generate_never_prints_secret_values(edit_config: EditConfig, monkeypatch) -> None:
     config = edit_config(
-        "        time: {service: time, transport: streamable-http}",
-        "        time: {service: time, transport: streamable-http, headers: {X-Key: gateway-key-e2e}}",
+        'Authorization: {secret: mcp-server-token-time, prefix: "Bearer "}',
+        "X-Key: gateway-key-e2e",
     )
     monkeypatch.setenv("MCPSTACK_SECRET_GATEWAY_KEY_E2E", "super-secret-value-123")
     result = runner.invoke(app, ["generate", "gateway-config", "--config", str(config)])

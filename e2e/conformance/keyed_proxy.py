@@ -1,6 +1,6 @@
-"""A loopback reverse proxy that adds the gateway's API key: the conformance suite's client sends no
-credentials, the gateway's MCP front demands a key. Host and Origin pass through unchanged (the DNS-rebinding
-scenario sends its own), the body and the answer are copied as they are."""
+"""A loopback reverse proxy that adds a bearer key: the conformance suite's client sends no credentials, the
+gateway's MCP front demands a client key and our MCP servers the gateway's token. Host and Origin pass through
+unchanged (the DNS-rebinding scenario sends its own), the body and the answer are copied as they are."""
 
 from __future__ import annotations
 

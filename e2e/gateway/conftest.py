@@ -51,7 +51,9 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     gateway["limits"] = dict(EDGE)
     # one process: per-process limits (concurrency slots, in-process buckets) and metrics are then the gateway's
     catalog["services"]["mcpo"]["command"] += ["--workers", "1"]
-    gateway["routes"]["time-sse"] = {"service": "time", "transport": "sse", "required": False}
+    time_route = gateway["routes"]["time"]
+    # the same server over SSE, with the time route's credential (only the gateway may call it)
+    gateway["routes"]["time-sse"] = {**time_route, "transport": "sse", "required": False}
     gateway["routes"]["echo"] = {"service": "echo", "required": False}
     # no package installs: fuzzed `packages` lists must not send the sandbox to the package index
     catalog["services"]["sandbox"]["env"]["SANDBOX_PIP"] = ""
@@ -62,6 +64,7 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         "ports": [{"name": "http", "port": 8005}],
         "health": {"port": "http"},
         "mcp": {"transports": {"streamable-http": "/mcp"}},
+        "metrics_unavailable": "a test double: nothing to measure",
     }
     # a faulty upstream: replies that break the MCP transport (e2e/gateway/broken_upstream.py)
     catalog["services"]["broken"] = {
@@ -71,6 +74,7 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         "ports": [{"name": "http", "port": broken_upstream.PORT}],
         "health": {"port": "http"},
         "mcp": {"transports": {"streamable-http": "/mcp"}},
+        "metrics_unavailable": "a test double: nothing to measure",
     }
     gateway["routes"]["broken"] = {"service": "broken", "required": False}
     catalog["secrets"]["tenant-token-staff"] = {"description": "staff's token for the echo upstream", "generate": True}

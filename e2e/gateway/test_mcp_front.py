@@ -59,6 +59,7 @@ def small_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         "ports": [{"name": "http", "port": PROBE_PORT}],
         "health": {"port": "http"},
         "mcp": {"transports": {"streamable-http": "/mcp"}},
+        "metrics_unavailable": "a test double: nothing to measure",
     }
     removed = {name for name, value in overlay.get("services", {}).items() if value is None}
     keep = {"time", "mcpo", "probe", *removed}

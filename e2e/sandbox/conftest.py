@@ -1,7 +1,7 @@
 """The sandbox as deployed: a stack from a catalog variant (the real sandbox image, container settings
 and seccomp profile from the catalog) plus a local package index service, so that package tests
 never leave the stack's network. Calls go over MCP streamable HTTP to the sandbox's published
-127.0.0.1 port, and through the gateway.
+127.0.0.1 port with the gateway's bearer token (the server answers no one else), and through the gateway.
 
 Every test here ends by checking that the server is still healthy and still runs code.
 """
@@ -17,11 +17,12 @@ import anyio
 import docker
 import httpx
 import pytest
-from mcp.client import Client
 
 from mcpstack.local.containers import container_name
+from mcpstack.local.server_tokens import server_token
 from mcpstack.local.stack import LocalStack
 from mcpstack.local.variants import variant_stack
+from servers.common.tests.authorized import bearer, mcp_client
 from servers.common.tests.serving import scraped
 from servers.sandbox.tests.local_index import SCRIPT
 
@@ -44,6 +45,7 @@ def with_index(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         "command": ["python", "-c", SCRIPT, str(INDEX_PORT)],
         "ports": [{"name": "http", "port": INDEX_PORT}],
         "health": {"port": "http"},
+        "metrics_unavailable": "a test package index: nothing to measure",
     }
     sandbox["env"].update(
         {
@@ -76,6 +78,7 @@ class SandboxClient:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.base = stack.url("sandbox")
+        self.token = server_token(stack.catalog, stack.secrets, "sandbox")  # what the gateway's route sends
         self.container = docker.from_env().containers.get(container_name(stack.name, "sandbox"))
 
     def call(self, code: str, caller: str | None = None, **arguments: Any) -> dict[str, Any]:
@@ -83,7 +86,7 @@ class SandboxClient:
         meta = {CALLER_META_KEY: {"client": "e2e", "tenant": "platform", "user": caller}} if caller else None
 
         async def call() -> dict[str, Any]:
-            async with Client(self.base + "/mcp") as client:
+            async with mcp_client(self.base + "/mcp", self.token) as client:
                 result = await client.call_tool("execute_python", {"code": code, **arguments}, meta=meta)
             if result.is_error:
                 return {"error": result.content[0].text}
@@ -95,6 +98,10 @@ class SandboxClient:
         result = self.call(code, caller, **arguments)
         assert "error" not in result, result["error"]
         return result
+
+    def auth(self) -> dict[str, str]:
+        """The Authorization header the gateway sends the sandbox."""
+        return bearer(self.token)
 
     def health(self) -> dict[str, Any]:
         response = httpx.get(self.base + "/health", timeout=10)

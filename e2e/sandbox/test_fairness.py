@@ -55,7 +55,7 @@ def call_and_hang_up(sandbox: SandboxClient, code: str, after: float) -> None:
         "method": "tools/call",
         "params": {"name": "execute_python", "arguments": {"code": code, "timeout_seconds": 25}},
     }
-    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream", **sandbox.auth()}
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(sandbox.base + "/mcp", content=json.dumps(body), headers=headers, timeout=after)
 

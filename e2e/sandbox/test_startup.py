@@ -1,6 +1,7 @@
 """The sandbox image under Docker's default seccomp profile, where bubblewrap cannot create namespaces:
 with the catalog's required layers it refuses to start, naming what is missing; without them it runs
-on the layers it has (the seccomp filter still keeps the network out)."""
+on the layers it has (the seccomp filter still keeps the network out). Its token file is mounted as the stack
+mounts it: without one the server would not start (servers/common/upstream_auth.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import docker
 import httpx
 import pytest
 from docker.models.containers import Container
-from mcp.client import Client
 
 from mcpstack.local.containers import LABEL_STACK
+from mcpstack.local.server_tokens import server_token
 from mcpstack.local.stack import LocalStack
+from servers.common.tests.authorized import mcp_client
 
 pytestmark = pytest.mark.docker
 
@@ -29,6 +31,7 @@ Start = Callable[..., Container]
 def start(sandbox_stack: LocalStack) -> Iterator[Start]:
     """start(env overrides) -> a container of the sandbox image, as the catalog runs it but with the default profile."""
     spec = sandbox_stack.specs["sandbox"]
+    secret_files = sandbox_stack.prepare(spec, area="default-profile").secret_files
     client = docker.from_env()
     started: list[Container] = []
 
@@ -44,6 +47,7 @@ def start(sandbox_stack: LocalStack) -> Iterator[Start]:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges:true"],  # and Docker's default seccomp profile
             environment={**spec.env, **env},
+            volumes={str(source): {"bind": target, "mode": "ro"} for target, source in secret_files.items()},
             labels={LABEL_STACK: sandbox_stack.name},
             ports={"8001/tcp": ("127.0.0.1", None)},
         )
@@ -95,15 +99,16 @@ def test_refuses_to_start_without_its_required_layers(start: Start) -> None:
     assert "Uvicorn running" not in logs
 
 
-def test_without_requirements_it_runs_on_the_layers_it_has(start: Start) -> None:
+def test_without_requirements_it_runs_on_the_layers_it_has(start: Start, sandbox_stack: LocalStack) -> None:
     container = start(SANDBOX_REQUIRED_LAYERS="")
+    token = server_token(sandbox_stack.catalog, sandbox_stack.secrets, "sandbox")
     url = base_url(container)
     health = httpx.get(url + "/health", timeout=10).json()
     assert set(health["isolation"]["layers"]) == {"process_group", "scrubbed_env", "rlimits", "seccomp"}
     assert "network_namespace" in health["isolation"]["unavailable"]
 
     async def call(code: str) -> dict[str, Any]:
-        async with Client(url + "/mcp") as client:
+        async with mcp_client(url + "/mcp", token) as client:
             return dict((await client.call_tool("execute_python", {"code": code})).structured_content or {})
 
     escape = anyio.run(call, "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)")

@@ -86,6 +86,7 @@ class OpenWebUIRelease(pulumi.ComponentResource):
                 **resource_args(claim_body),
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, retain_on_delete=settings.protect),
             )
+        self.redis_secret = self._redis_secret(deploy, name)
         values = charts.open_webui_values(
             catalog,
             name,
@@ -97,8 +98,10 @@ class OpenWebUIRelease(pulumi.ComponentResource):
             ingress_tls_secret=settings.ingress_tls_secret,
             runtime_class=deploy.runtime_class(name),
             data_claim=claim_body["metadata"]["name"] if claim_body else "",
+            redis_secret=self.redis_secret.metadata.name if self.redis_secret else "",
         )
-        needed = [o for o in (self.objects.secret, self.objects.generated, self.objects.config) if o is not None]
+        objects = (self.objects.secret, self.objects.generated, self.objects.config, self.redis_secret)
+        needed = [o for o in objects if o is not None]
         job = charts.migrations_name(name)
         self.migrations_policy = k8s.networking.v1.NetworkPolicy(
             f"netpol-{job}",
@@ -152,6 +155,21 @@ class OpenWebUIRelease(pulumi.ComponentResource):
         )
         self.release_name = self.release.name
         self.register_outputs({"release_name": self.release_name})
+
+    def _redis_secret(self, deploy: Deploy, name: str) -> k8s.core.v1.Secret | None:
+        """The Secret holding Open WebUI's Redis URL with the Redis password (the chart reads it through
+        websocket.existingSecret); none without open_webui.redis."""
+        password = charts.open_webui_redis_password(deploy.catalog, name)
+        if password is None:
+            return None
+        url = deploy.secret(password).apply(lambda value: charts.open_webui_redis_url(deploy.catalog, name, value))
+        return k8s.core.v1.Secret(
+            f"{name}-redis",
+            metadata={"namespace": deploy.namespace, "labels": manifests.service_labels(deploy.services[name])},
+            type="Opaque",
+            string_data={charts.REDIS_URL_KEY: pulumi.Output.secret(url)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
 
 class OllamaRelease(pulumi.ComponentResource):

@@ -31,7 +31,7 @@ import psutil
 from mcpstack import REPO_ROOT
 from mcpstack.capacity.record import LocustRun, Record, Sample
 from mcpstack.catalog import Catalog
-from mcpstack.catalog.checks import load_test_identity
+from mcpstack.catalog.checks import load_test_forwards_users
 from mcpstack.catalog.models import GatewayService
 from mcpstack.local.containers import LABEL_SERVICE, LABEL_STACK
 from mcpstack.local.docker_engine import docker_client
@@ -82,15 +82,8 @@ def remote_target(url: str, catalog: Catalog, key_env: str = KEY_ENV) -> Target:
 
 
 def identity_headers(catalog: Catalog, user: str) -> dict[str, str]:
-    identity = load_test_identity(catalog) or {}
-    headers = {}
-    if identity:
-        headers["X-OpenWebUI-User-Id"] = user
-    if "role" in identity:
-        headers["X-OpenWebUI-User-Role"] = identity["role"]
-    if "email_domain" in identity:
-        headers["X-OpenWebUI-User-Email"] = f"{user}@{identity['email_domain']}"
-    return headers
+    """The virtual user's own id, when its client forwards users (a bucket of its own; never a role or tenant)."""
+    return {"X-OpenWebUI-User-Id": user} if load_test_forwards_users(catalog) else {}
 
 
 def preflight(target: Target) -> None:
@@ -209,14 +202,14 @@ def run_locust(
     report_dir.mkdir(parents=True, exist_ok=True)
     record_path = report_dir / "requests.json"
     record_path.unlink(missing_ok=True)
-    identity = load_test_identity(target.catalog) if target.catalog else None
+    forwards = load_test_forwards_users(target.catalog) if target.catalog else False
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "LOADTEST_RUN": f"lt{uuid.uuid4().hex[:6]}",
         "LOADTEST_KEY": target.key,
         "LOADTEST_RECORD": str(record_path),
-        "LOADTEST_IDENTITY": json.dumps(identity or {}),
+        "LOADTEST_FORWARDS_USERS": "1" if forwards else "",
         **environment,
     }
     command = [

@@ -15,10 +15,12 @@ from mcpstack.catalog.models import (
     GatewayService,
     McpServerService,
     OpenWebUIService,
+    RedisService,
     ServiceBase,
 )
 from mcpstack.catalog.paths import KeyPath, SourceMap, format_path
 from mcpstack.catalog.references import references
+from mcpstack.catalog.scrape_coverage import check_scrape_coverage
 
 
 def check_catalog(catalog: Catalog, source_map: SourceMap) -> list[Problem]:
@@ -30,6 +32,7 @@ def check_catalog(catalog: Catalog, source_map: SourceMap) -> list[Problem]:
     found += _check_local_runtime(catalog)
     found += _check_cycles(catalog)
     found += _check_slos(catalog)
+    found += check_scrape_coverage(catalog)
     return [Problem(format_path(path), message, source_map.value_at(path)) for path, message in found]
 
 
@@ -57,6 +60,8 @@ def _check_service(
     if isinstance(service, GatewayService):
         yield from _check_routes(catalog, name, service)
         yield from _check_gateway_settings(catalog, name, service)
+    if isinstance(service, RedisService):
+        yield from _check_redis_password(catalog, name, service)
 
 
 def _check_ports_and_mounts(name: str, service: ServiceBase) -> Iterator[tuple[KeyPath, str]]:
@@ -135,9 +140,41 @@ def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService
                     (*path, "routes", route_name, "headers", header),
                     _missing("secret", value.secret, catalog.secrets),
                 )
+    yield from _check_user_directory(catalog, name, gateway, mounted)
     redis = gateway.gateway.rate_limits.redis
     if redis and redis in catalog.services and not catalog.services[redis].ports:
         yield (*path, "rate_limits", "redis"), _missing("service", redis, catalog.services)
+    target = catalog.services.get(redis or "")
+    if isinstance(target, RedisService) and target.redis.password in set(catalog.secrets) - mounted:
+        yield (
+            (*path, "rate_limits", "redis"),
+            f"Redis {redis!r} requires secret {target.redis.password!r}: mount it as a file in services.{name}.secrets",
+        )
+
+
+def _check_user_directory(
+    catalog: Catalog, name: str, gateway: GatewayService, mounted: set[str]
+) -> Iterator[tuple[KeyPath, str]]:
+    """The directory's API key is a declared secret mounted as a file; it serves signed users only."""
+    directory = gateway.gateway.user_directory
+    if directory is None:
+        return
+    at: KeyPath = ("services", name, "gateway", "user_directory")
+    if directory.secret not in catalog.secrets:
+        yield (*at, "secret"), _missing("secret", directory.secret, catalog.secrets)
+    elif directory.secret not in mounted:
+        yield (*at, "secret"), f"secret {directory.secret!r} is not mounted as a file in services.{name}.secrets"
+    if gateway.gateway.user_identity_secret is None:
+        yield at, "groups are looked up for signed users only: set user_identity_secret too"
+
+
+def _check_redis_password(catalog: Catalog, name: str, service: RedisService) -> Iterator[tuple[KeyPath, str]]:
+    """Redis reads its password from a mounted file (never its command line or a ConfigMap)."""
+    password = service.redis.password
+    if password not in catalog.secrets:
+        yield ("services", name, "redis", "password"), _missing("secret", password, catalog.secrets)
+    elif password not in {ref.secret for ref in service.secrets if ref.file}:
+        yield ("services", name, "redis", "password"), f"mount secret {password!r} as a file in services.{name}.secrets"
 
 
 def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
@@ -150,6 +187,14 @@ def _check_tenancy(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
     if tenancy.default_tenant and tenancy.default_tenant not in tenancy.tenants:
         yield ("tenancy", "default_tenant"), _missing("tenant", tenancy.default_tenant, tenancy.tenants)
     for name, tenant in tenancy.tenants.items():
+        if tenant.match.groups:
+            for gateway_name, gateway in catalog.gateways().items():
+                if gateway.gateway.user_directory is None:
+                    yield (
+                        ("tenancy", "tenants", name, "match", "groups"),
+                        f"matching groups needs services.{gateway_name}.gateway.user_directory: the signed "
+                        "identity carries no groups, Open WebUI answers them",
+                    )
         for route in tenant.tools:
             if route not in routes:
                 yield ("tenancy", "tenants", name, "tools", route), _missing("gateway route", route, routes)
@@ -308,8 +353,16 @@ def _check_slos(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
                 f"one user pausing {think:g} s makes up to {per_user:.0f} calls/min, over the gateway's "
                 f"per-user limit of {limits.per_client_per_minute}/min",
             )
+        share = limits.forwarding_client_share * limits.global_per_minute
+        if total > share:
+            yield (
+                ("slos", "load", "users"),
+                f"{shown}, over client {load.client!r}'s share of {share:.0f}/min (forwarding_client_share "
+                f"{limits.forwarding_client_share:g} x global_per_minute {limits.global_per_minute}): all users of a "
+                "key that forwards them share it",
+            )
         try:
-            load_test_identity(catalog)
+            load_test_forwards_users(catalog)
         except ValueError as exc:
             yield ("slos", "load", "client"), str(exc)
     elif total > limits.per_client_per_minute:
@@ -323,43 +376,16 @@ def _check_slos(catalog: Catalog) -> Iterator[tuple[KeyPath, str]]:
         yield ("slos", "load", "users"), f"{shown}, over the gateway's global limit of {limits.global_per_minute}/min"
 
 
-def load_test_identity(catalog: Catalog) -> dict[str, str] | None:
-    """How the capacity test's virtual users identify themselves to the gateway: None when the load client forwards
-    no user identity (all users are the client), else `{"role": R}` or `{"email_domain": D}` that makes the gateway
-    put them in the client's own tenant (first match wins, as in servers/gateway/tenancy.py) - never another's."""
+def load_test_forwards_users(catalog: Catalog) -> bool:
+    """Whether the capacity test's virtual users each send an id of their own (`X-OpenWebUI-User-Id`): when its
+    client forwards user identity. Unsigned, such an id gets a user its own bucket inside the client's share and
+    nothing else: the gateway puts every one of them in the client's own tenant (servers/gateway/tenancy.py)."""
     load = catalog.slos.load
     clients = (g.gateway.clients for g in catalog.gateways().values())
     client = next(c[load.client] for c in clients if load.client in c)
-    if not client.forwards_user_identity:
-        return None
-    tenancy = catalog.tenancy
-    tenant = tenancy.tenants.get(client.tenant or "")
-    if tenant is None:
+    if client.forwards_user_identity and not client.tenant:
         raise ValueError(f"client {load.client!r} forwards user identity but has no tenant for its virtual users")
-    candidates = [{"role": role} for role in tenant.match.roles]
-    candidates += [{"email_domain": domain} for domain in tenant.match.email_domains]
-    for candidate in candidates:
-        email = f"loadtest@{candidate['email_domain']}" if "email_domain" in candidate else None
-        if _tenant_of(catalog, email, candidate.get("role")) == client.tenant:
-            return candidate
-    raise ValueError(
-        f"virtual users of client {load.client!r} cannot be identified as members of its tenant {client.tenant!r}: "
-        "it matches no role or e-mail domain that an earlier tenant does not match first"
-    )
-
-
-def _tenant_of(catalog: Catalog, email: str | None, role: str | None) -> str | None:
-    email = (email or "").lower()
-    domain = email.rpartition("@")[2] if "@" in email else ""
-    for name, tenant in catalog.tenancy.tenants.items():
-        rules = tenant.match
-        if (
-            (email and email in {e.lower() for e in rules.emails})
-            or (domain and domain in {d.lower() for d in rules.email_domains})
-            or (role and role in rules.roles)
-        ):
-            return name
-    return catalog.tenancy.default_tenant
+    return client.forwards_user_identity
 
 
 def _duplicates(path: KeyPath, values: list[object], what: str) -> Iterator[tuple[KeyPath, str]]:

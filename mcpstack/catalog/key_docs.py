@@ -37,6 +37,7 @@ DESCRIPTIONS: dict[str, str] = {
     "PrometheusService.prometheus": "scrape and rule settings",
     "OpenWebUIService.open_webui": "the LLM, gateway and Redis Open WebUI uses",
     "LlmService.llm": "the API and models of the LLM service",
+    "RedisService.redis": "the password every client of Redis authenticates with",
     "GrafanaService.grafana": "the provisioned datasource and dashboards",
     "Tenancy.tenants": "tenants by name",
     "Slos.load": "the load the objectives hold at",

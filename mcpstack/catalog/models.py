@@ -259,6 +259,10 @@ class GatewayClient(Model):
         description="environments whose gateway accepts this key; none: every one (test keys: only where asked)",
     )
 
+    def accepted_in(self, environment: str) -> bool:
+        """The gateway of `environment` accepts this key (else its config, Secret and mount leave it out)."""
+        return self.environments is None or environment in self.environments
+
 
 class RateLimits(Model):
     per_client_per_minute: int = Field(default=100, ge=1, description="a client's bucket; each end user's bucket")
@@ -306,6 +310,21 @@ class IdentityHeaders(Model):
     jwt: str = Field(default="X-OpenWebUI-User-Jwt", description="the user, signed (FORWARD_USER_INFO_HEADER_JWT)")
 
 
+class UserDirectory(Model):
+    """Where the gateway looks up a signed user's Open WebUI groups, for tenant rules that match `groups`."""
+
+    service: Annotated[Name, ServiceReference("open-webui", starts_first=False)] = Field(
+        description="the `open-webui` service that answers a user's groups (`GET /api/v1/users/ID/groups`)"
+    )
+    secret: Name = Field(
+        description="API key (`sk-...`) of a dedicated Open WebUI admin account, mounted as a file: Open WebUI "
+        "answers another user's groups to admins only, so this key holds Open WebUI admin rights"
+    )
+    cache_seconds: float = Field(default=60, ge=0, le=3600, description="how long a user's groups are reused")
+    timeout_seconds: float = Field(default=2.0, gt=0, le=30, description="longer: the call fails closed (503)")
+    max_cached_users: int = Field(default=10_000, ge=1, description="users whose groups are kept at once")
+
+
 class Gateway(Model):
     routes: dict[Name, GatewayRoute] = Field(min_length=1)
     clients: dict[Name, GatewayClient] = Field(min_length=1)
@@ -320,11 +339,20 @@ class Gateway(Model):
         default=None,
         description="secret (mounted as a file) that signs end users: Open WebUI's FORWARD_USER_INFO_HEADER_JWT_SECRET",
     )
+    user_directory: UserDirectory | None = Field(
+        default=None, description="where signed users' groups are looked up; needed by tenant rules on `groups`"
+    )
     workers: int | None = Field(
         default=None,
         ge=1,
         description="gateway processes per replica, each with its own upstream sessions; none: the CPUs it may use",
     )
+
+    def refused_keys(self, environment: str) -> set[str]:
+        """Secrets that are only keys of clients `environment` refuses (test keys outside their environments)."""
+        accepted = {c.secret for c in self.clients.values() if c.accepted_in(environment)}
+        refused = {c.secret for c in self.clients.values() if not c.accepted_in(environment)}
+        return refused - accepted - {self.user_identity_secret}
 
 
 def _config_file(path: str) -> str:
@@ -364,6 +392,12 @@ class ServiceBase(Model):
     health: Probe | None = Field(default=None, description="liveness: the process answers")
     ready: Probe | None = Field(default=None, description="readiness, when it differs from health")
     metrics: HttpEndpoint | None = None
+    metrics_unavailable: str | None = Field(
+        default=None,
+        min_length=1,
+        description="why Prometheus does not scrape this service (no `metrics`); the generated Prometheus config "
+        "lists these reasons",
+    )
     depends_on: list[ServiceName] = Field(default_factory=list)
     replicas: int = Field(default=1, ge=0)
     security: Security = Security()
@@ -394,8 +428,15 @@ class PrometheusService(ServiceBase):
     prometheus: PrometheusSettings = PrometheusSettings()
 
 
+class RedisSettings(Model):
+    password: Name = Field(
+        description="the catalog secret Redis requires (requirepass); every client authenticates with it"
+    )
+
+
 class RedisService(ServiceBase):
     kind: Literal["redis"]
+    redis: RedisSettings
 
 
 class GenericService(ServiceBase):
@@ -471,9 +512,16 @@ ToolList = Literal["*"] | list[str]
 
 
 class TenantMatch(Model):
+    """Which signed end users belong to a tenant: any one rule that fits admits them."""
+
     emails: list[str] = Field(default_factory=list)
     email_domains: list[str] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(
+        default_factory=list,
+        description="exact Open WebUI group names (a subgroup's members count); the gateway looks them up in "
+        "Open WebUI (`gateway.user_directory`), since the signed identity carries none",
+    )
 
 
 class Tenant(Model):
@@ -629,3 +677,12 @@ class Catalog(Model):
 
     def gateways(self) -> dict[str, GatewayService]:
         return {n: s for n, s in self.services.items() if isinstance(s, GatewayService)}
+
+    def mounted_secrets(self, service: str) -> list[SecretRef]:
+        """The secrets `service` gets in this environment: its `secrets`, less a gateway's keys of the clients
+        this environment refuses (`clients.*.environments`), so no Secret or mount holds a key nobody accepts."""
+        found = self.services[service]
+        if not isinstance(found, GatewayService):
+            return list(found.secrets)
+        refused = found.gateway.refused_keys(self.environment)
+        return [ref for ref in found.secrets if ref.secret not in refused]

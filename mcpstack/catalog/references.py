@@ -26,10 +26,13 @@ M = TypeVar("M", bound=BaseModel)
 class ServiceReference:
     """Marks a string (a value or a mapping key) that names a catalog service.
 
-    kind: the kind of service it must name (None: any); qualified: written `service` or `service.PART`."""
+    kind: the kind of service it must name (None: any); qualified: written `service` or `service.PART`;
+    starts_first: the named service must run before this one (else it is only called once both run, e.g. the
+    gateway asking Open WebUI, which itself needs the gateway, for a user's groups)."""
 
     kind: str | None = None
     qualified: bool = False
+    starts_first: bool = True
 
     def service_of(self, text: str) -> str:
         return text.partition(".")[0] if self.qualified else text

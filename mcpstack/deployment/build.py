@@ -52,7 +52,7 @@ def _describe(catalog: Catalog, name: str, depends_on: frozenset[str]) -> Deploy
         built_here=service.image.build is not None,
         command=tuple(service.command) if service.command else None,
         env=dict(service.env) | derived_env(catalog, name),
-        secrets=tuple(SecretMount(secret=s.secret, file=s.file, env=s.env) for s in service.secrets),
+        secrets=tuple(SecretMount(secret=s.secret, file=s.file, env=s.env) for s in catalog.mounted_secrets(name)),
         files={f.path: generated_content(catalog, name, f.generator) for f in service.files},
         generated_env={var: generated_content(catalog, name, g) for var, g in service.generated_env.items()},
         volumes=_volumes(service),

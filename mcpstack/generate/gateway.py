@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from mcpstack.catalog.models import Catalog, GatewayRoute, GatewayService, McpServerService
+from mcpstack.catalog.models import Catalog, GatewayRoute, GatewayService, McpServerService, RedisService
 
 STDIO_ROOT = "/opt/mcp-stdio"
 TENANT_UPSTREAM_SEPARATOR = "--"
@@ -86,15 +86,15 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
     gateway = service.gateway
     key_files = {ref.secret: ref.file for ref in service.secrets if ref.file}
     clients = {
-        name: client
-        for name, client in sorted(gateway.clients.items())
-        if client.environments is None or catalog.environment in client.environments
+        name: client for name, client in sorted(gateway.clients.items()) if client.accepted_in(catalog.environment)
     }
     identity_secret = gateway.user_identity_secret
-    redis_url = None
+    redis_url = redis_password_file = None
     if gateway.rate_limits.redis:
         redis = catalog.services[gateway.rate_limits.redis]
         redis_url = f"redis://{gateway.rate_limits.redis}:{redis.ports[0].port}/0"
+        if isinstance(redis, RedisService):  # its password: a mounted file, never a value in this config
+            redis_password_file = _file_of(key_files, redis.redis.password, gateway_name)
     return {
         "routes": {
             name: {
@@ -127,6 +127,7 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
             "global_per_minute": gateway.rate_limits.global_per_minute,
             "forwarding_client_share": gateway.rate_limits.forwarding_client_share,
             "redis_url": redis_url,
+            "redis_password_file": redis_password_file,
         },
         "limits": gateway.limits.model_dump(),
         "cors_origins": gateway.cors_origins,
@@ -134,7 +135,26 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         "public_details": gateway.public_details.model_dump(),
         "identity_headers": gateway.identity_headers.model_dump(),
         "user_identity_secret_file": _file_of(key_files, identity_secret, gateway_name) if identity_secret else None,
+        "user_directory": _user_directory(catalog, service, key_files, gateway_name),
         "workers": gateway.workers,
+    }
+
+
+def _user_directory(
+    catalog: Catalog, service: GatewayService, key_files: dict[str, str], gateway_name: str
+) -> dict[str, Any] | None:
+    """Where the gateway asks Open WebUI for a signed user's groups: its URL and the API key's FILE (never the key)."""
+    directory = service.gateway.user_directory
+    if directory is None:
+        return None
+    open_webui = catalog.services[directory.service]
+    port = open_webui.port("http") or open_webui.ports[0]
+    return {
+        "url": f"http://{directory.service}:{port.port}",
+        "key_file": _file_of(key_files, directory.secret, gateway_name),
+        "cache_seconds": directory.cache_seconds,
+        "timeout_seconds": directory.timeout_seconds,
+        "max_cached_users": directory.max_cached_users,
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +13,14 @@ from mcp.server.mcpserver import MCPServer
 from starlette.applications import Starlette
 
 from servers.common.logs import configure_logging
+from servers.common.upstream_auth import UpstreamAuth, UpstreamAuthError
+
+EXIT_BAD_CREDENTIALS = 2  # the credential settings are unusable (servers/common/upstream_auth.py)
+
+
+def upstream_auth(args: argparse.Namespace) -> UpstreamAuth | None:
+    """What the MCP endpoints check: nothing over stdio (the caller is the parent process), else the environment's."""
+    return UpstreamAuth.disabled() if args.transport == "stdio" else None
 
 
 def serve(
@@ -21,7 +31,9 @@ def serve(
     default_port: int,
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> None:
-    """Parse the shared options, build the server and run it on stdio or HTTP."""
+    """Parse the shared options, build the server and run it on stdio or HTTP.
+
+    Exits with EXIT_BAD_CREDENTIALS, the reason logged, when the credential the MCP endpoints check is unusable."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--transport",
@@ -36,7 +48,11 @@ def serve(
         add_arguments(parser)
     args = parser.parse_args(argv)
     configure_logging(args.log_level, quiet=("uvicorn.access", "mcp"))
-    server, app = build(args)
+    try:
+        server, app = build(args)
+    except UpstreamAuthError as exc:
+        logging.getLogger("mcpstack.upstream_auth").error("refusing to start: %s", exc)
+        sys.exit(EXIT_BAD_CREDENTIALS)
     if args.transport == "stdio":
         server.run("stdio")
         return

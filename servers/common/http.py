@@ -3,7 +3,8 @@
 Streamable HTTP is served at /mcp (stateless, JSON responses: no session affinity is needed behind
 a load balancer, and mcpo talks to it without SSE parsing); SSE at /sse with messages posted to
 /messages/. Both transports run on the same port so one Service/port describes the server. Both check
-the request's Host and Origin against the allowed names (rebinding.py).
+the request's Host and Origin against the allowed names (rebinding.py), after the caller's bearer token: only the
+gateway may call (upstream_auth.py); /health and /metrics answer anyone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from servers.common.disconnect import CancelOnDisconnect
 from servers.common.rebinding import transport_security
+from servers.common.upstream_auth import RequireBearer, UpstreamAuth, from_env, refusal_counter
 
 Transport = Literal["streamable-http", "sse"]
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -42,13 +44,16 @@ def build_http_app(
     transports: Iterable[Transport] = ("streamable-http", "sse"),
     health: HealthCheck = _always_ok,
     security: TransportSecuritySettings | None = None,
+    auth: UpstreamAuth | None = None,
 ) -> Starlette:
     """Return the ASGI app serving `server` over the given transports.
 
     `health` returns extra fields for /health; raising from it turns /health into a 503. `security`: the
-    Host/Origin check of the MCP endpoints (default: from the environment, rebinding.py).
+    Host/Origin check of the MCP endpoints (default: from the environment, rebinding.py). `auth`: who may call
+    them (default: from the environment, upstream_auth.py, which raises UpstreamAuthError when it names none).
     """
     transports = set(transports)
+    auth = auth if auth is not None else from_env()
     security = security or transport_security()
     routes: list[BaseRoute] = [
         Route("/health", _health_endpoint(server, health), methods=["GET"]),
@@ -74,7 +79,11 @@ def build_http_app(
         else:
             yield
 
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CancelOnDisconnect)])
+    middleware = [
+        Middleware(RequireBearer, auth=auth, refused=refusal_counter(registry)),  # outermost: before any body is read
+        Middleware(CancelOnDisconnect),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def _health_endpoint(server: MCPServer[Any], health: HealthCheck) -> Callable[[Request], Awaitable[Response]]:

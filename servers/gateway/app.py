@@ -12,20 +12,21 @@ from typing import Any
 
 from fastapi import FastAPI
 from mcpo.main import create_sub_app, lifespan, validate_server_config
-from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from servers.gateway import errors, mcp_session
 from servers.gateway.auth import ApiKeys
 from servers.gateway.context import configure_logging
+from servers.gateway.hangup import CancelOnHangUp, note_client_closed
 from servers.gateway.identity import UserIdentityVerifier
 from servers.gateway.mcp_front import McpFront
 from servers.gateway.metrics import GatewayMetrics
 from servers.gateway.middleware import GatewayMiddleware
-from servers.gateway.ratelimit import RateLimiter
+from servers.gateway.ratelimit import RateLimiter, connect_redis
 from servers.gateway.settings import CONFIG_ENV, GatewaySettings, load_config
 from servers.gateway.tenancy import TenantPolicy
 from servers.gateway.upstreams import Upstream, Upstreams
+from servers.gateway.user_directory import UserDirectory
 
 
 def build_mcpo_app(servers: dict[str, dict[str, Any]]) -> tuple[FastAPI, dict[str, FastAPI]]:
@@ -69,24 +70,23 @@ def build_gateway(
         upstreams[name] = upstream
     errors.install(mcpo_app, "-", lambda: None)
     metrics.declare_upstreams(upstreams)
-    redis = (
-        Redis.from_url(settings.rate_limits.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        if settings.rate_limits.redis_url
-        else None
-    )
     limits = settings.rate_limits
     limiter = RateLimiter(
         limits.per_client_per_minute,
         limits.global_per_minute,
-        redis,
+        connect_redis(limits),
         forwarding_client_share=limits.forwarding_client_share,
     )
     metrics.set_backend(limiter.backend)
     return GatewayMiddleware(
-        mcpo_app,
+        CancelOnHangUp(mcpo_app, note_client_closed),  # a call whose client hangs up is cancelled upstream too
         settings=settings,
         keys=ApiKeys.from_files(settings.clients),
-        policy=TenantPolicy(settings, UserIdentityVerifier.from_file(settings.user_identity_secret_file)),
+        policy=TenantPolicy(
+            settings,
+            UserIdentityVerifier.from_file(settings.user_identity_secret_file),
+            UserDirectory.from_settings(settings.user_directory),
+        ),
         limiter=limiter,
         upstreams=Upstreams(upstreams),
         metrics=metrics,

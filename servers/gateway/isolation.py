@@ -11,6 +11,10 @@ call find out by itself; the supervisor's pings, which take the same path, notic
 
 For the legacy SSE transport, whose replies come on a separate stream, a failed POST is reported to the SDK as
 accepted (202): the call then ends at the gateway's time limit instead of taking the transport down.
+
+A request of the lean exchange (lean_exchange.py, marked with the `LEAN` extension) gets the same treatment of
+failed connections and HTTP errors, but its successful reply is handed over unread: the exchange decodes it once,
+and reports a broken one the same way (`failure_error`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ BAD_REPLY = "bad-upstream-reply"  # an HTTP error, not JSON-RPC, cut off mid-rep
 LOST = "exchange-lost"  # the connection broke during this exchange: this call fails (503), the route is pinged
 UNREACHABLE = "upstream-unreachable"  # no connection could be made: the upstream is gone, the route reconnects
 ERROR_CODE = -32099  # JSON-RPC's implementation-defined server error range
+LEAN = "mcpstack.lean"  # a request extension: the lean exchange reads and checks the reply itself
 _BODY_FRAMING = {"content-length", "content-encoding", "transfer-encoding"}  # of the original, already decoded body
 Mode = Literal["reply", "accept"]
 _MESSAGE = TypeAdapter(JSONRPCMessage)
@@ -56,7 +61,7 @@ class IsolatingTransport(httpx.AsyncBaseTransport):
             await _discard(response)
             return self._failed(request, BAD_REPLY, f"the upstream answered HTTP {response.status_code}")
         json_reply = response.headers.get("content-type", "").startswith("application/json")
-        if self._mode == "accept" or response.status_code != 200 or not json_reply:
+        if self._mode == "accept" or response.status_code != 200 or not json_reply or request.extensions.get(LEAN):
             return response
         return await self._checked(request, response)
 
@@ -80,13 +85,18 @@ class IsolatingTransport(httpx.AsyncBaseTransport):
 
     def _failed(self, request: httpx.Request, kind: str, reason: str) -> httpx.Response:
         request_id = _request_id(request)
-        logger.warning(
-            "upstream exchange failed: %s", reason, extra={"fields": {"cause": kind, "jsonrpc_id": str(request_id)}}
-        )
+        error = failure_error(kind, reason, request_id)
         if self._mode == "accept" or request_id is None:  # SSE, or a notification: nothing waits for a reply
             return httpx.Response(202, request=request)
-        error = {"code": ERROR_CODE, "message": f"mcpstack gateway: {reason}", "data": {FAILURE_KEY: kind}}
         return httpx.Response(200, json={"jsonrpc": "2.0", "id": request_id, "error": error}, request=request)
+
+
+def failure_error(kind: str, reason: str, request_id: Any) -> dict[str, Any]:
+    """The JSON-RPC error (as a dict) that fails one call's exchange, logged with its cause."""
+    logger.warning(
+        "upstream exchange failed: %s", reason, extra={"fields": {"cause": kind, "jsonrpc_id": str(request_id)}}
+    )
+    return {"code": ERROR_CODE, "message": f"mcpstack gateway: {reason}", "data": {FAILURE_KEY: kind}}
 
 
 def failure_kind(data: Any) -> str | None:

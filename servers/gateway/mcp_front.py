@@ -22,10 +22,11 @@ from servers.gateway import edge, problems
 from servers.gateway.body import ClientGone, replay
 from servers.gateway.context import HEADER, begin_request, set_caller
 from servers.gateway.edge import Refusal
+from servers.gateway.hangup import CancelOnHangUp
 from servers.gateway.identity import InvalidIdentity
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools
-from servers.gateway.mcp_server import SCOPE_KEY, FrontRequest, McpToolServer
+from servers.gateway.mcp_server import CALL_KEY, SCOPE_KEY, FrontRequest, McpToolServer
 from servers.gateway.metrics import OTHER
 from servers.gateway.middleware import CLIENT_CLOSED, GatewayMiddleware, Message, Receive, Scope, Send
 from servers.gateway.status import respond
@@ -70,25 +71,30 @@ class McpFront:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = begin_request(headers.get(HEADER))
         route = scope["path"][len(PREFIX) :].strip("/")
-        started, outcome = time.perf_counter(), {"status": 500}
+        started, outcome = time.perf_counter(), {"status": 500, "answered": False}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                outcome["status"] = message["status"]
+                outcome["status"], outcome["answered"] = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         self.gateway.metrics.in_flight.inc()
         try:
             edge.check_single(scope["headers"], self._single)
-            front = self._admit(headers, route, request_id)
+            front = await self._admit(headers, route, request_id)
             manager = self.manager
             if scope["method"] == "POST":
                 body = await edge.checked_body(receive, headers, self.settings)
                 receive = replay(body, receive)
                 manager = self.streaming if PROGRESS_TOKEN in body else self.manager
             scope[SCOPE_KEY] = front
-            await manager.handle_request(scope, receive, send_with_id)
+
+            def hung_up(_: Scope) -> None:  # the call is cancelled, its upstream request with it (hangup.py)
+                if not outcome["answered"]:
+                    outcome["status"] = CLIENT_CLOSED
+
+            await CancelOnHangUp(manager.handle_request, hung_up)(scope, receive, send_with_id)
         except Refusal as refusal:
             refusals.warning(
                 "refused %s: %s", refusal.kind.slug, refusal.detail, extra={"fields": {"cause": refusal.kind.slug}}
@@ -109,11 +115,16 @@ class McpFront:
                 scope["path"],
                 outcome["status"],
                 extra={
-                    "fields": {"status": outcome["status"], "duration_ms": round(elapsed * 1000, 2), "front": "mcp"}
+                    "fields": {
+                        "status": outcome["status"],
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "front": "mcp",
+                        **scope.get(CALL_KEY, {}),  # a tools/call's route, tool and outcome (mcp_server.py)
+                    }
                 },
             )
 
-    def _admit(self, headers: dict[str, str], route: str, request_id: str) -> FrontRequest:
+    async def _admit(self, headers: dict[str, str], route: str, request_id: str) -> FrontRequest:
         """The request's caller and route, as the OpenAPI path decides them; else the Refusal to answer."""
         gateway = self.gateway
         client = gateway.keys.client_for(headers.get("authorization"))
@@ -126,7 +137,7 @@ class McpFront:
             )
         set_caller(client=client)
         try:
-            caller = gateway.policy.identify(client, headers)
+            caller = await gateway.policy.identify(client, headers)
         except InvalidIdentity as exc:
             gateway.metrics.denied.labels("identity", "-").inc()
             raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None

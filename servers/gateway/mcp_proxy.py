@@ -1,14 +1,17 @@
 """The MCP front's upstream side: each route's tools and tool calls over the upstream's supervised session.
 
-No new connections: a call goes out on the `ClientSession` mcpo keeps per upstream (upstreams.py supervises it,
-mcp_session.py gives it the pooled, call-isolating HTTP client and the correlation ID in `_meta`), so the MCP
-front and the OpenAPI path share one pool of HTTP connections per upstream. The tool list is fetched once per
+No new connections: a call goes out through the `ClientSession` mcpo keeps per upstream (upstreams.py supervises
+it; mcp_session.py sends its tools/calls to a stateless streamable-HTTP upstream as one POST each, lean_exchange.py,
+on the pooled, call-isolating HTTP client, with the correlation ID and caller in `_meta`), so the MCP front and the
+OpenAPI path share one pool of HTTP connections per upstream. The tool list is fetched once per
 connection (a reconnect lists again: a server that changed its tools is seen after it reconnects) and handed to
 clients as the upstream declared it: input and output schemas, annotations, titles.
 
-A call ends one of four ways, each for that call alone: the upstream's result (an `isError` result included),
-the upstream's own JSON-RPC error, `upstream-unavailable` when the connection is lost meanwhile, or
-`upstream-timeout` after the gateway's time limit. Cancelling a call (the client went away) cancels only it.
+A call ends one of five ways, each for that call alone: the upstream's result (an `isError` result included),
+the upstream's own JSON-RPC error, `bad-upstream-reply` when its exchange failed (isolation.py),
+`upstream-unavailable` when the upstream could not be reached or the connection is lost meanwhile, or
+`upstream-timeout` after the gateway's time limit. Cancelling a call (the client went away, or the time limit)
+cancels only it, its upstream request included.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mcp.shared.exceptions import McpError
 from mcp.shared.session import ProgressFnT
 from mcp.types import INVALID_PARAMS, CallToolResult, Tool
 
-from servers.gateway import errors, problems
+from servers.gateway import errors, isolation, problems
 from servers.gateway.mcp_errors import ProblemError
 from servers.gateway.upstreams import Upstream, describe_error
 
@@ -77,9 +80,11 @@ class UpstreamTools:
         session = current_session(upstream)
         if session is None:
             raise unavailable(upstream, route)
-        return await self._bounded(upstream, route, session.call_tool(name, arguments, progress_callback=progress))
+        epoch = upstream.since
+        call = session.call_tool(name, arguments, progress_callback=progress)
+        return await self._bounded(upstream, route, call, epoch)
 
-    async def _bounded(self, upstream: Upstream, route: str, work: Any) -> Any:
+    async def _bounded(self, upstream: Upstream, route: str, work: Any, epoch: float | None = None) -> Any:
         """`work` raced against the loss of the connection and the time limit; failures become problems."""
         call = asyncio.ensure_future(work)
         lost = asyncio.ensure_future(upstream.wait_lost())
@@ -93,7 +98,7 @@ class UpstreamTools:
         finally:
             lost.cancel()
         if call in done:
-            return _result(call, upstream, route)
+            return _result(call, upstream, route, epoch)
         call.cancel()
         await asyncio.gather(call, return_exceptions=True)
         if lost in done:
@@ -102,12 +107,17 @@ class UpstreamTools:
         raise ProblemError(problems.UPSTREAM_TIMEOUT, f"no answer from {route!r} within {limit:g} s")
 
 
-def _result(call: asyncio.Future[Any], upstream: Upstream, route: str) -> Any:
+def _result(call: asyncio.Future[Any], upstream: Upstream, route: str, epoch: float | None) -> Any:
     try:
         return call.result()
     except McpError as exc:  # the upstream's own JSON-RPC error, e.g. unknown tool or invalid arguments
-        if errors.is_connection_error(exc):
+        failure = isolation.failure_kind(exc.error.data)
+        if failure == isolation.UNREACHABLE:
+            upstream.lose(exc.error.message, epoch)
+        if failure in (isolation.UNREACHABLE, isolation.LOST) or errors.is_connection_error(exc):
             raise unavailable(upstream, route, f"the connection to the {route!r} tool server was lost") from None
+        if failure == isolation.BAD_REPLY:
+            raise ProblemError(problems.BAD_UPSTREAM_REPLY, f"the {route!r} tool server sent a broken reply") from None
         kind = problems.INVALID_ARGUMENTS if exc.error.code == INVALID_PARAMS else problems.TOOL_ERROR
         raise ProblemError(kind, exc.error.message, upstream_code=exc.error.code) from None
     except Exception as exc:

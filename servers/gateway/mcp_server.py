@@ -6,17 +6,21 @@ the tool, the caller's rate-limit buckets (ratelimit.py) have a token, the clien
 call goes to the upstream (mcp_proxy.py). A refusal is a JSON-RPC error carrying the problem (mcp_errors.py).
 Results pass through untouched: `structuredContent`, `isError`, every content block. Progress the upstream
 reports is forwarded to a caller that asked for it (a `progressToken`), as far as the response mode carries it.
+
+Per request, cheaply: the server's initialization options (which the SDK's stateless transport asks for on every
+request, looking up the SDK's version each time) are built once; a tools/call's tool and outcome go into the
+front's one access log line (`CALL_KEY` in the request's scope) rather than a line of their own.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.lowlevel import Server
+from mcp.server.models import InitializationOptions
 from mcp.types import CallToolRequest, ListToolsRequest, ListToolsResult, ServerResult
 
 from servers.gateway import problems
@@ -27,10 +31,11 @@ from servers.gateway.mcp_proxy import UpstreamTools
 from servers.gateway.metrics import OTHER
 from servers.gateway.middleware import GatewayMiddleware
 from servers.gateway.tenancy import Caller
+from servers.gateway.upstream_meta import name_caller
 from servers.gateway.upstreams import Upstream
 
 SCOPE_KEY = "mcpstack.mcp"
-calls_log = logging.getLogger("mcpstack.gateway.mcp")
+CALL_KEY = "mcpstack.mcp.call"  # in the request's scope: the tools/call's fields for the access log line
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,24 @@ class FrontRequest:
     allowed: set[str] | None  # None: every tool of the route
 
 
+class CachingServer(Server[Any, Any]):
+    """A low-level MCP server whose default initialization options are built once (its handlers are all
+    registered before the first request)."""
+
+    _options: InitializationOptions | None = None
+
+    def create_initialization_options(self, *args: Any, **kwargs: Any) -> InitializationOptions:
+        if args or kwargs:
+            return super().create_initialization_options(*args, **kwargs)
+        if self._options is None:
+            self._options = super().create_initialization_options()
+        return self._options
+
+
 class McpToolServer:
     def __init__(self, gateway: GatewayMiddleware, tools: UpstreamTools, metrics: McpMetrics) -> None:
         self.gateway, self.tools, self.metrics = gateway, tools, metrics
-        self.server: Server[Any, Any] = Server("mcpstack-gateway", instructions=None)
+        self.server: Server[Any, Any] = CachingServer("mcpstack-gateway", instructions=None)
         # registered directly: the SDK's decorators would validate every call's arguments against the schema
         # here (the upstream does) and turn a JSON-RPC error into an `isError` result
         self.server.request_handlers[ListToolsRequest] = self._list_tools
@@ -59,6 +78,7 @@ class McpToolServer:
         begin_request(front.correlation_id)  # handlers run in the session's tasks: adopt the request's ID
         caller = front.caller
         set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+        name_caller(caller)
         return front
 
     async def _list_tools(self, request: ListToolsRequest) -> ServerResult:
@@ -91,22 +111,9 @@ class McpToolServer:
             status = "cancelled"
             raise
         finally:
-            elapsed = time.perf_counter() - started
-            self.metrics.observe(front.route, "tools/call", tool, status, elapsed)
-            calls_log.info(
-                "tools/call %s/%s %s",
-                front.route,
-                tool,
-                status,
-                extra={
-                    "fields": {
-                        "route": front.route,
-                        "tool": tool,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    }
-                },
-            )
+            self.metrics.observe(front.route, "tools/call", tool, status, time.perf_counter() - started)
+            scope = self.server.request_context.request.scope  # type: ignore[union-attr]
+            scope[CALL_KEY] = {"route": front.route, "tool": tool, "outcome": status}
 
     async def _checked_call(
         self, front: FrontRequest, request: CallToolRequest, name: str, arguments: dict[str, Any]

@@ -1,24 +1,27 @@
 """The MCP client session mcpo uses, adjusted for the gateway.
 
-mcpo creates `ClientSession`s itself; the class its module uses is replaced by this subclass:
+mcpo creates `ClientSession`s and opens their transports itself; the names its module uses are replaced:
 
-- every tools/call carries the request's correlation ID in `_meta` (`io.mcpstack/correlation-id`), so
-  the MCP server can log it;
-- tool results are validated against the tool's output schema as before, but with one compiled
-  validator per schema: the SDK's `jsonschema.validate` checks the schema itself on every call, which
-  profiling showed to be over a third of the gateway's CPU per tool call.
-
-And the HTTP transports mcpo opens (streamable HTTP and SSE) get an HTTP client that isolates each call's
-exchange (isolation.py: a broken reply fails that call, not the session), holds at most 50 connections to an
-upstream (the design's limit; httpcore also scans every pooled connection per request) and a 1.5 s connect
-timeout: between containers a TCP connect takes well under a millisecond (and a dropped SYN is retried after
-1 s), so an upstream that cannot be connected to in 1.5 s is gone, and the route is dropped (isolation.py)
-rather than every call waiting for it.
+- the streamable-HTTP transport gets the gateway's HTTP client (upstream_client.py: pooled, call-isolating, the
+  route's headers on every request), and the session remembers which transport, URL and client it runs on;
+- a tools/call to such an upstream, once initialized and stateless (no session id), goes out as one POST on that
+  client (lean_exchange.py) instead of through the SDK's session machinery, which profiling showed to be 40-49% of
+  the gateway's CPU per call; it runs in the caller's task, so a caller that goes away or times out cancels the
+  upstream request. Anything else (stdio, SSE, a stateful upstream, initialize, tools/list, ping) stays on the SDK;
+- every tools/call carries the request's correlation ID and caller in `_meta` (upstream_meta.py);
+- tool results are validated against the tool's output schema as before, but with one compiled validator per
+  schema: the SDK's `jsonschema.validate` checks the schema itself on every call, which profiling showed to be
+  over a third of the gateway's CPU per tool call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -29,34 +32,91 @@ from mcp import ClientSession
 from mcp import types as mcp_types
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamablehttp_client
+from mcp.shared.exceptions import McpError
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from servers.gateway.context import correlation_id
-from servers.gateway.isolation import IsolatingTransport, Mode
+from servers.gateway import lean_exchange
+from servers.gateway.upstream_client import MAX_CONNECTIONS_PER_UPSTREAM, upstream_http_client
+from servers.gateway.upstream_meta import upstream_meta
 
-META_KEY = "io.mcpstack/correlation-id"
-MAX_CONNECTIONS_PER_UPSTREAM = 50
-CONNECT_TIMEOUT_SECONDS = 1.5
-WRITE_TIMEOUT_SECONDS = 10.0
-READ_TIMEOUT_SECONDS = 300.0  # the gateway's own per-call time limit is the one that matters
-# An idle pooled connection is dropped before the upstream's own keep-alive limit (uvicorn: 5 s) closes it, so a
-# call never goes out on a connection the server is closing at that moment.
-KEEPALIVE_EXPIRY_SECONDS = 2.0
+
+@dataclass(frozen=True)
+class _Transport:
+    """A streamable-HTTP transport mcpo opened: its endpoint, HTTP client and session id (None: stateless)."""
+
+    url: str
+    client: httpx.AsyncClient
+    session_id: Callable[[], str | None]
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONNECTIONS_PER_UPSTREAM))
+
+
+_transports: dict[Any, _Transport] = {}  # by the read stream the transport handed to mcpo (and mcpo to its session)
+
+
+@contextlib.asynccontextmanager
+async def streamable_http(
+    url: str, headers: dict[str, str] | None = None, auth: httpx.Auth | None = None
+) -> AsyncIterator[Any]:
+    """The SDK's streamable-HTTP transport (as mcpo opens it: URL, the route's headers, auth) on the gateway's HTTP
+    client, remembered for the lean exchange."""
+    clients: list[httpx.AsyncClient] = []
+
+    def factory(
+        headers: dict[str, str] | None = None, timeout: httpx.Timeout | None = None, auth: httpx.Auth | None = None
+    ) -> httpx.AsyncClient:
+        clients.append(upstream_http_client(headers, timeout, auth))
+        return clients[-1]
+
+    async with streamablehttp_client(url, headers, httpx_client_factory=factory, auth=auth) as streams:
+        _transports[streams[0]] = _Transport(url, clients[-1], streams[2])
+        try:
+            yield streams
+        finally:
+            _transports.pop(streams[0], None)
 
 
 class GatewayClientSession(ClientSession):
+    def __init__(self, read_stream: Any, write_stream: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(read_stream, write_stream, *args, **kwargs)
+        self._transport = _transports.get(read_stream)
+        self._protocol_version: str | None = None
+        self._lean_ids = itertools.count(1)
+
+    async def initialize(self) -> mcp_types.InitializeResult:
+        result = await super().initialize()
+        self._protocol_version = result.protocolVersion
+        return result
+
     async def call_tool(
         self,
         name: str,
         arguments: dict[str, Any] | None = None,
-        *args: Any,
+        read_timeout_seconds: Any = None,
+        progress_callback: Any = None,
+        *,
         meta: dict[str, Any] | None = None,
-        **kwargs: Any,
     ) -> mcp_types.CallToolResult:
-        return await super().call_tool(
-            name, arguments, *args, meta={**(meta or {}), META_KEY: correlation_id()}, **kwargs
-        )
+        meta = {**(meta or {}), **upstream_meta()}
+        target = self._lean_target()
+        if target is None:
+            return await super().call_tool(name, arguments, read_timeout_seconds, progress_callback, meta=meta)
+        try:
+            result = await lean_exchange.call_tool(
+                target, next(self._lean_ids), name, arguments, meta, progress_callback
+            )
+        except lean_exchange.UpstreamError as exc:
+            raise McpError(exc.error) from None
+        if not result.isError:
+            await self._validate_tool_result(name, result)
+        return result
+
+    def _lean_target(self) -> lean_exchange.Target | None:
+        """Where a lean tools/call goes; None while the upstream is not a stateless, initialized one."""
+        transport, version = self._transport, self._protocol_version
+        if transport is None or version is None or transport.session_id():
+            return None
+        return lean_exchange.Target(transport.url, transport.client, version, transport.slots)
 
     async def _validate_tool_result(self, name: str, result: mcp_types.CallToolResult) -> None:
         if name not in self._tool_output_schemas:
@@ -83,38 +143,9 @@ class GatewayClientSession(ClientSession):
         return cached[1]
 
 
-def upstream_http_client(
-    headers: dict[str, str] | None = None,
-    timeout: httpx.Timeout | None = None,
-    auth: httpx.Auth | None = None,
-    *,
-    mode: Mode = "reply",
-) -> httpx.AsyncClient:
-    read = timeout.read if timeout and timeout.read else READ_TIMEOUT_SECONDS
-    limits = httpx.Limits(
-        max_connections=MAX_CONNECTIONS_PER_UPSTREAM,
-        max_keepalive_connections=MAX_CONNECTIONS_PER_UPSTREAM,
-        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-    )
-    return httpx.AsyncClient(
-        headers=headers,
-        auth=auth,
-        transport=IsolatingTransport(httpx.AsyncHTTPTransport(limits=limits), mode),
-        follow_redirects=False,
-        timeout=httpx.Timeout(
-            connect=CONNECT_TIMEOUT_SECONDS,
-            read=read,
-            write=WRITE_TIMEOUT_SECONDS,
-            pool=read,  # waiting for one of the 50 connections: bounded by the gateway's own time limit
-        ),
-    )
-
-
 def install() -> None:
     mcpo.main.ClientSession = GatewayClientSession  # type: ignore[misc]
-    mcpo.main.streamablehttp_client = functools.partial(  # type: ignore[assignment]
-        streamablehttp_client, httpx_client_factory=upstream_http_client
-    )
+    mcpo.main.streamablehttp_client = streamable_http  # type: ignore[assignment]
     mcpo.main.sse_client = functools.partial(  # type: ignore[assignment]
         sse_client, httpx_client_factory=functools.partial(upstream_http_client, mode="accept")
     )

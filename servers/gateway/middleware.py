@@ -31,6 +31,7 @@ from servers.gateway.ratelimit import RateLimiter
 from servers.gateway.settings import GatewaySettings
 from servers.gateway.status import StatusEndpoints, respond
 from servers.gateway.tenancy import Caller, TenantPolicy
+from servers.gateway.upstream_meta import name_caller
 from servers.gateway.upstreams import EPOCH, Upstream, Upstreams
 
 Scope = MutableMapping[str, Any]
@@ -202,11 +203,12 @@ class GatewayMiddleware:
                 return
             set_caller(client=client)
             try:
-                caller = self.policy.identify(client, headers)
+                caller = await self.policy.identify(client, headers)
             except InvalidIdentity as exc:
                 self.metrics.denied.labels("identity", "-").inc()
                 raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
             set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+            name_caller(caller)  # for the upstream call's `_meta` (upstream_meta.py)
             exchange.extra.update(client=caller.client, tenant=caller.tenant or "-")
             self.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
             if caller.user_id:

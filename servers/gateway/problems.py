@@ -47,6 +47,7 @@ INVALID_NUMBER = ProblemType("invalid-number", 400, "A number is not finite")
 REQUEST_TIMEOUT = ProblemType("request-timeout", 408, "The request body did not arrive in time")
 INVALID_USER_IDENTITY = ProblemType("invalid-user-identity", 401, "The signed user identity is not valid")
 BAD_UPSTREAM_REPLY = ProblemType("bad-upstream-reply", 502, "The tool server's reply was broken")
+IDENTITY_UNAVAILABLE = ProblemType("identity-unavailable", 503, "The user's groups could not be looked up")
 
 ALL_TYPES = (
     UNAUTHORIZED,
@@ -69,6 +70,7 @@ ALL_TYPES = (
     REQUEST_TIMEOUT,
     INVALID_USER_IDENTITY,
     BAD_UPSTREAM_REPLY,
+    IDENTITY_UNAVAILABLE,
 )
 
 

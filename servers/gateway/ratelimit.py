@@ -7,7 +7,8 @@ rotating user ids gives no key more than its own share, and no key can drain the
 
 In-process buckets serve a single replica. With a Redis URL the buckets live in Redis (one atomic Lua script per
 check), shared by all replicas; when Redis fails, checks fall back to the in-process buckets and Redis is retried
-after a pause, so an outage degrades the limits, never the traffic.
+after a pause, so an outage degrades the limits, never the traffic. Redis requires a password: it comes from a
+mounted secret file (`redis_password_file`), never from the generated config.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from redis.asyncio import Redis
+
+from servers.gateway.settings import RateLimitSettings
 
 logger = logging.getLogger("mcpstack.gateway.ratelimit")
 GLOBAL = "__global__"
 REDIS_RETRY_SECONDS = 10.0
+REDIS_TIMEOUT_SECONDS = 0.25
 MAX_TRACKED_BUCKETS = 50_000
 
 # KEYS: the buckets. ARGV: capacity and refill per second of each, in turn. Takes a token from every bucket, or
@@ -143,3 +150,25 @@ class RateLimiter:
                 self.backend = "memory-fallback"
                 logger.warning("rate limiting falls back to in-process buckets: Redis failed (%s)", type(exc).__name__)
         return self._memory.take(buckets, self._clock())
+
+
+def redis_password(path: str | None) -> str | None:
+    """The Redis password from its mounted secret file (surrounding whitespace dropped); None without a file."""
+    if path is None:
+        return None
+    password = Path(path).read_text(encoding="utf-8").strip()
+    if not password:
+        raise ValueError(f"the Redis password file {path} is empty")
+    return password
+
+
+def connect_redis(settings: RateLimitSettings) -> Redis | None:
+    """The client of the shared buckets' Redis, authenticated with the password file; None: in-process buckets."""
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(
+        settings.redis_url,
+        password=redis_password(settings.redis_password_file),
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )

@@ -32,6 +32,7 @@ class TenantMatch(_Settings):
     emails: list[str] = Field(default_factory=list)
     email_domains: list[str] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)  # exact Open WebUI group names, looked up (user_directory.py)
 
 
 class TenantSettings(_Settings):
@@ -45,7 +46,8 @@ class RateLimitSettings(_Settings):
     per_client_per_minute: int = 100  # a client's bucket; each forwarded user's bucket
     global_per_minute: int = 1000
     forwarding_client_share: float = 0.8  # of the global limit: the bucket of a client that forwards users
-    redis_url: str | None = None
+    redis_url: str | None = None  # no credentials: the password comes from redis_password_file
+    redis_password_file: str | None = None  # the mounted Redis password secret (read at start)
 
 
 class LimitSettings(_Settings):
@@ -74,6 +76,16 @@ class PublicDetails(_Settings):
     metrics: bool = True
 
 
+class UserDirectorySettings(_Settings):
+    """Open WebUI, asked for a signed user's groups with an admin's API key read from `key_file`."""
+
+    url: str
+    key_file: str
+    cache_seconds: float = 60.0
+    timeout_seconds: float = 2.0
+    max_cached_users: int = 10_000
+
+
 class GatewaySettings(_Settings):
     routes: dict[str, RouteSettings]
     clients: dict[str, ClientSettings]
@@ -85,6 +97,7 @@ class GatewaySettings(_Settings):
     public_docs: bool = False
     identity_headers: IdentityHeaders = IdentityHeaders()
     user_identity_secret_file: str | None = None  # HS256 key of the signed user identities (Open WebUI's)
+    user_directory: UserDirectorySettings | None = None  # where tenant rules on `groups` look them up
     limits: LimitSettings = LimitSettings()
     public_details: PublicDetails = PublicDetails()
     workers: int | None = None  # processes; None: the CPUs this container may use (workers.py)

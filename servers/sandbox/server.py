@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from servers.common.http import build_http_app
 from servers.common.metrics import ToolMetrics
+from servers.common.upstream_auth import UpstreamAuth, from_env
 from servers.sandbox.caller import caller_key
 from servers.sandbox.layers import Layer, check_required, parse_layers
 from servers.sandbox.metrics import SandboxMetrics
@@ -232,9 +233,17 @@ def create_server(settings: SandboxSettings | None = None) -> tuple[MCPServer[An
     return service.server, service.metrics
 
 
-def create_app(settings: SandboxSettings | None = None) -> tuple[MCPServer[Any], Starlette]:
+def create_app(
+    settings: SandboxSettings | None = None, auth: UpstreamAuth | None = None
+) -> tuple[MCPServer[Any], Starlette]:
+    """`auth`: who may call the MCP endpoint (default: from the environment, checked before the host is probed)."""
+    auth = auth if auth is not None else from_env()
     service = create_service(settings)
     app = build_http_app(
-        service.server, registry=service.metrics.registry, transports=("streamable-http",), health=service.health
+        service.server,
+        registry=service.metrics.registry,
+        transports=("streamable-http",),
+        health=service.health,
+        auth=auth,
     )
     return service.server, app

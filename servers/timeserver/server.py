@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from servers.common.http import build_http_app
 from servers.common.metrics import ToolMetrics
+from servers.common.upstream_auth import UpstreamAuth
 from servers.timeserver import tools
 
 NAME = "mcpstack-time"
@@ -43,6 +44,7 @@ def create_server() -> tuple[MCPServer[Any], ToolMetrics]:
     return server, metrics
 
 
-def create_app() -> tuple[MCPServer[Any], Starlette]:
+def create_app(auth: UpstreamAuth | None = None) -> tuple[MCPServer[Any], Starlette]:
+    """`auth`: who may call the MCP endpoints (default: from the environment, servers/common/upstream_auth.py)."""
     server, metrics = create_server()
-    return server, build_http_app(server, registry=metrics.registry)
+    return server, build_http_app(server, registry=metrics.registry, auth=auth)

@@ -143,7 +143,7 @@ def test_cpu_per_call_from_two_readings() -> None:
 
 def test_the_native_path_posts_a_tools_call_with_the_key() -> None:
     urls = {DIRECT: "http://d", GATEWAY: "http://g", STOCK: "http://s", ONE_WORKER: "http://w"}
-    found = endpoints(urls, "k3y")
+    found = endpoints(urls, "k3y", "time-t0ken")
     native = next(e for e in found if (e.name, e.api) == (GATEWAY, MCP))
     assert native.url == "http://g/mcp/time"
     assert json.loads(native.body)["method"] == "tools/call"
@@ -152,7 +152,8 @@ def test_the_native_path_posts_a_tools_call_with_the_key() -> None:
     assert native.headers["MCP-Protocol-Version"] == "2025-06-18"
     assert (native.gateway, native.server) == (GATEWAY, "time")
     direct = next(e for e in found if e.name == DIRECT)
-    assert "Authorization" not in direct.headers and direct.body == native.body
+    assert direct.headers["Authorization"] == "Bearer time-t0ken"  # as the gateway: the server answers no one else
+    assert direct.body == native.body
     stdio = next(e for e in found if e.upstream == STDIO)
     assert (stdio.url, stdio.server) == ("http://g/time-reference/get_current_time", None)
 

@@ -60,3 +60,28 @@ def test_a_think_time_range_must_be_ordered(edit_config: EditConfig) -> None:
     config = edit_config("think_time_seconds: {min: 8, max: 16}", "think_time_seconds: {min: 16, max: 8}")
     with pytest.raises(CatalogError, match="max \\(8\\) is below min \\(16\\)"):
         load_catalog(config, "dev")
+
+
+def test_a_load_beyond_the_forwarding_keys_share_is_refused(edit_config: EditConfig) -> None:
+    """120 users pausing 8 s make up to 900 calls/min: inside the global 1000/min, but over the 800/min share of
+    the loadtest key (0.8 x 1000) that all its users' buckets sit in - the gateway would refuse the excess."""
+    config = edit_config("    users: 100 ", "    users: 120 ")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(config, "dev")
+    message = str(caught.value)
+    assert "slos.load.users" in message
+    assert "over client 'loadtest''s share of 800/min" in message
+    assert "global limit" not in message
+    load_catalog(edit_config("    users: 120 ", "    users: 106 "), "dev")  # 795 calls/min: inside the share
+
+
+def test_a_forwarding_load_client_without_a_tenant_is_refused(edit_config: EditConfig) -> None:
+    """Its virtual users send ids of their own, which choose no tenant: without the client's, every call is a 403."""
+    config = edit_config(
+        "loadtest: {secret: gateway-key-loadtest, tenant: platform, forwards_user_identity: true",
+        "loadtest: {secret: gateway-key-loadtest, forwards_user_identity: true",
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(config, "dev")
+    assert "slos.load.client" in str(caught.value)
+    assert "client 'loadtest' forwards user identity but has no tenant for its virtual users" in str(caught.value)

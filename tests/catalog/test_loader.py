@@ -132,8 +132,8 @@ def test_published_host_port_clash_names_both_entries(edit_config: EditConfig) -
 
 def test_reference_to_a_missing_service_lists_the_known_ones(edit_config: EditConfig) -> None:
     config = edit_config(
-        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
-        "sandbox: {service: sandbx, transport: streamable-http, required: false}",
+        "          service: sandbox\n          transport: streamable-http\n",
+        "          service: sandbx\n          transport: streamable-http\n",
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.routes.sandbox.service"
@@ -143,8 +143,8 @@ def test_reference_to_a_missing_service_lists_the_known_ones(edit_config: EditCo
 
 def test_route_to_a_transport_the_server_does_not_offer(edit_config: EditConfig) -> None:
     config = edit_config(
-        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
-        "sandbox: {service: sandbox, transport: sse, required: false}",
+        "          service: sandbox\n          transport: streamable-http\n",
+        "          service: sandbox\n          transport: sse\n",
     )
     problem = only_problem(config)
     assert problem.path == "services.mcpo.gateway.routes.sandbox.transport"
@@ -153,8 +153,8 @@ def test_route_to_a_transport_the_server_does_not_offer(edit_config: EditConfig)
 
 def test_route_to_a_service_that_is_not_an_mcp_server(edit_config: EditConfig) -> None:
     config = edit_config(
-        "sandbox: {service: sandbox, transport: streamable-http, required: false}",
-        "sandbox: {service: prometheus, required: false}",
+        "          service: sandbox\n          transport: streamable-http\n",
+        "          service: prometheus\n",
     )
     assert "is a prometheus, not an mcp-server" in only_problem(config).message
 

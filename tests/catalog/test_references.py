@@ -111,6 +111,7 @@ def test_the_declared_reference_fields() -> None:
         "services.*.depends_on[*]",
         "services.*.gateway.routes.*.service",
         "services.*.gateway.rate_limits.redis",
+        "services.*.gateway.user_directory.service",  # called, not waited for (starts_first=False)
         "services.*.open_webui.llm",
         "services.*.open_webui.gateway",
         "services.*.open_webui.redis",

@@ -84,7 +84,7 @@ def settings(key_files: dict[str, Path]) -> GatewaySettings:
 class RedisServer:
     """A real redis-server on a loopback port that a test can stop and start again."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, password: str | None = None) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is required (scripts/bootstrap.sh installs it)"
         self._command = [
@@ -99,6 +99,7 @@ class RedisServer:
             "no",
             "--dir",
             str(directory),
+            *(["--requirepass", password] if password else []),  # a test's throwaway password, on loopback
         ]
         self.port = int(self._command[2])
         self._process: subprocess.Popen[bytes] | None = None
@@ -130,6 +131,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path)
     server.start()
     yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_with_password(tmp_path: Path) -> Iterator[tuple[RedisServer, Path]]:
+    """A real redis-server requiring a password, and the password's file (as a mounted secret would be)."""
+    password_file = tmp_path / "password"
+    password_file.write_text('s3cret "quoted" \\ and:@/chars\n')
+    server = RedisServer(tmp_path, password=password_file.read_text().strip())
+    server.start()
+    yield server, password_file
     server.stop()
 
 

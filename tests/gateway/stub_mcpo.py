@@ -16,6 +16,7 @@ from servers.gateway.ratelimit import RateLimiter
 from servers.gateway.settings import GatewaySettings
 from servers.gateway.tenancy import TenantPolicy
 from servers.gateway.upstreams import Upstreams
+from servers.gateway.user_directory import UserDirectory
 from tests.gateway.identities import signed_user
 
 SPEC = {
@@ -90,7 +91,11 @@ def build(settings: GatewaySettings, upstreams: dict[str, StubUpstream], metrics
         stub_mcpo,
         settings=settings,
         keys=ApiKeys.from_files(settings.clients),
-        policy=TenantPolicy(settings, UserIdentityVerifier.from_file(settings.user_identity_secret_file)),
+        policy=TenantPolicy(
+            settings,
+            UserIdentityVerifier.from_file(settings.user_identity_secret_file),
+            UserDirectory.from_settings(settings.user_directory),
+        ),
         limiter=RateLimiter(settings.rate_limits.per_client_per_minute, settings.rate_limits.global_per_minute),
         upstreams=Upstreams(upstreams),
         metrics=metrics,

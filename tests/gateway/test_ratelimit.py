@@ -3,10 +3,14 @@ Redis."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError
 
-from servers.gateway.ratelimit import Bucket, Decision, MemoryBuckets, RateLimiter
+from servers.gateway.ratelimit import Bucket, Decision, MemoryBuckets, RateLimiter, connect_redis, redis_password
+from servers.gateway.settings import RateLimitSettings
 from tests.gateway.conftest import RedisServer
 
 
@@ -120,3 +124,32 @@ async def test_redis_outage_degrades_to_in_process_limits_and_redis_is_used_agai
     clock.now += 11  # past the pause before Redis is tried again
     assert (await limiter.check("after")).allowed
     assert limiter.backend == "redis"
+
+
+async def test_the_gateway_authenticates_to_redis_with_the_password_file(
+    redis_with_password: tuple[RedisServer, Path],
+) -> None:
+    server, password_file = redis_with_password
+    settings = RateLimitSettings(redis_url=server.url, redis_password_file=str(password_file))
+    limiter = RateLimiter(1, 100, connect_redis(settings))
+    assert await limiter.check("a") == Decision(True)
+    assert (await limiter.check("a")).allowed is False
+    assert limiter.backend == "redis"  # not the in-process fallback: Redis accepted the password
+
+
+async def test_without_the_password_redis_refuses_and_limits_fall_back_in_process(
+    redis_with_password: tuple[RedisServer, Path],
+) -> None:
+    server, _ = redis_with_password
+    with pytest.raises(AuthenticationError):  # NOAUTH
+        await Redis.from_url(server.url).ping()
+    limiter = RateLimiter(1, 100, connect_redis(RateLimitSettings(redis_url=server.url)))
+    assert await limiter.check("a") == Decision(True)
+    assert limiter.backend == "memory-fallback"
+
+
+def test_an_empty_password_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "password").write_text("\n")
+    with pytest.raises(ValueError, match="is empty"):
+        redis_password(str(tmp_path / "password"))
+    assert connect_redis(RateLimitSettings()) is None  # no Redis URL: in-process buckets

@@ -15,8 +15,16 @@ from tests.conftest import EditConfig
 def test_every_route_becomes_an_mcpo_server_with_the_in_cluster_url() -> None:
     catalog = load_catalog(DEFAULT_CONFIG_DIR, "dev")
     servers = json.loads(GENERATORS["gateway-config"].render(catalog, "mcpo", redacted))["mcpServers"]
-    assert servers["time"] == {"type": "streamable-http", "url": "http://time:8003/mcp"}
-    assert servers["sandbox"] == {"type": "streamable-http", "url": "http://sandbox:8001/mcp"}
+    assert servers["time"] == {
+        "type": "streamable-http",
+        "url": "http://time:8003/mcp",
+        "headers": {"Authorization": "Bearer <secret:mcp-server-token-time>"},
+    }
+    assert servers["sandbox"] == {
+        "type": "streamable-http",
+        "url": "http://sandbox:8001/mcp",
+        "headers": {"Authorization": "Bearer <secret:mcp-server-token-sandbox>"},
+    }
     assert set(servers) == set(catalog.services["mcpo"].gateway.routes)
 
 
@@ -31,12 +39,10 @@ def test_stdio_route_runs_the_package_from_its_own_venv() -> None:
 
 
 def test_route_transport_defaults_to_the_servers_first_transport(edit_config: EditConfig) -> None:
-    config = edit_config("time: {service: time, transport: streamable-http}", "time: {service: time}")
+    config = edit_config("          service: time\n          transport: streamable-http\n", "          service: time\n")
     edit_config("        streamable-http: /mcp\n        sse: /sse", "        sse: /sse\n        streamable-http: /mcp")
-    assert mcpo_servers(load_catalog(config, "dev"), "mcpo", redacted)["time"] == {
-        "type": "sse",
-        "url": "http://time:8003/sse",
-    }
+    time_route = mcpo_servers(load_catalog(config, "dev"), "mcpo", redacted)["time"]
+    assert (time_route["type"], time_route["url"]) == ("sse", "http://time:8003/sse")
 
 
 def test_route_uses_the_port_named_by_the_server(edit_config: EditConfig) -> None:
@@ -79,6 +85,7 @@ def test_tenants_keep_their_order_and_routes_their_required_flag() -> None:
         "global_per_minute": 1000,
         "forwarding_client_share": 0.8,
         "redis_url": None,
+        "redis_password_file": None,
     }
     assert section["timeout_seconds"] == 30
 
@@ -87,16 +94,17 @@ def test_tenant_credentials_get_an_upstream_of_their_own(edit_config: EditConfig
     config = edit_config(
         "      tools: {time: [get_current_time, convert_time]}",
         "      tools: {time: [get_current_time, convert_time]}\n"
-        "      credentials: {time: {Authorization: gateway-key-loadtest}}",
+        "      credentials: {time: {X-Tenant-Token: gateway-key-loadtest}}",
     )
     catalog = load_catalog(config, "dev")
     servers = mcpo_servers(catalog, "mcpo", lambda name: f"value-of-{name}")
+    server_token = {"Authorization": "Bearer value-of-mcp-server-token-time"}  # the route's own header stays
     assert servers["time--guests"] == {
         "type": "streamable-http",
         "url": "http://time:8003/mcp",
-        "headers": {"Authorization": "value-of-gateway-key-loadtest"},
+        "headers": {**server_token, "X-Tenant-Token": "value-of-gateway-key-loadtest"},
     }
-    assert "headers" not in servers["time"]  # other tenants never share the guests' credential
+    assert servers["time"]["headers"] == server_token  # other tenants never share the guests' credential
     assert gateway_section(config)["routes"]["time"]["tenant_upstreams"] == {"guests": "time--guests"}
 
 
@@ -104,6 +112,15 @@ def test_prod_limits_live_in_the_redis_service_and_dev_limits_in_process() -> No
     prod = json.loads(GENERATORS["gateway-config"].render(load_catalog(DEFAULT_CONFIG_DIR, "prod"), "mcpo", redacted))
     assert prod["gateway"]["rate_limits"]["redis_url"] == "redis://redis:6379/0"
     assert gateway_section()["rate_limits"]["redis_url"] is None
+
+
+def test_the_redis_password_reaches_the_gateway_as_its_mounted_file_never_in_the_config() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "prod")
+    text = GENERATORS["gateway-config"].render(catalog, "mcpo", lambda name: f"value-of-{name}")
+    password = catalog.services["redis"].redis.password
+    mounted = {ref.secret: ref.file for ref in catalog.services["mcpo"].secrets}
+    assert json.loads(text)["gateway"]["rate_limits"]["redis_password_file"] == mounted[password]
+    assert f"value-of-{password}" not in text
 
 
 def test_edge_limits_and_status_details_come_from_the_catalog() -> None:

@@ -62,8 +62,8 @@ def test_one_tool_server_per_route_offered_to_people_with_the_open_webui_key() -
 
 def test_a_route_switched_to_mcp_becomes_an_mcp_connection_to_the_gateways_mcp_front(edit_config: EditConfig) -> None:
     config = edit_config(
-        "        time: {service: time, transport: streamable-http}\n",
-        "        time: {service: time, transport: streamable-http, open_webui_connection: mcp}\n",
+        "          service: time\n          transport: streamable-http\n",
+        "          service: time\n          transport: streamable-http\n          open_webui_connection: mcp\n",
     )
     catalog = load_catalog(config, "prod")
     text = GENERATORS["tool-server-connections"].render(catalog, "open-webui", lambda name: f"value-of-{name}")

@@ -39,10 +39,25 @@ def test_job_targets_the_service_name_port_and_path() -> None:
 def test_a_service_losing_its_metrics_path_loses_its_job(edit_config: EditConfig) -> None:
     config = edit_config(
         "    ready: {path: /ready, port: http}\n    metrics: {path: /metrics, port: http}\n",
-        "    ready: {path: /ready, port: http}\n",
+        "    ready: {path: /ready, port: http}\n    metrics_unavailable: the test's reason\n",
     )
     assert "mcpo" not in jobs(render(config))
     assert "time" in jobs(render(config))
+
+
+def test_the_config_lists_every_unscraped_service_with_the_catalogs_reason() -> None:
+    catalog = load_catalog(DEFAULT_CONFIG_DIR, "prod")
+    text = GENERATORS["prometheus-config"].render(catalog, "prometheus", redacted)
+    comments = {
+        line.split(":", 1)[0].strip("# "): line.split(":", 1)[1].strip()
+        for line in text.splitlines()
+        if line.startswith("#   ")
+    }
+    unscraped = {n for n, s in catalog.services.items() if s.metrics is None and s.metrics_unavailable}
+    assert set(comments) == unscraped >= {"open-webui", "ollama", "github", "redis"}
+    assert comments["ollama"] == catalog.services["ollama"].metrics_unavailable
+    assert set(jobs(yaml.safe_load(text))).isdisjoint(unscraped)
+    assert "redis-exporter" in jobs(yaml.safe_load(text))  # Redis is covered through its exporter
 
 
 def test_intervals_and_environment_label_come_from_the_catalog() -> None:

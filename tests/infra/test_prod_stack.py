@@ -10,6 +10,7 @@ from infra import charts
 from infra.render import HELM_RELEASE, Rendered
 from mcpstack.generate import GENERATORS, redacted
 from mcpstack.policy.views import selector_matches
+from tests.conftest import EditConfig
 from tests.infra.conftest import env, obj, objects, release, render_with, secret_data, set_catalog_line, values
 
 OUR_SERVICES = ("time", "sandbox", "mcpo", "github")
@@ -51,9 +52,12 @@ def test_open_webui_replicas_share_postgres_redis_one_key_and_storage(prod: Rend
     assert v["websocket"] == {
         "enabled": True,
         "manager": "redis",
-        "url": f"redis://redis:{redis.ports[0].port}/1",
+        "existingSecret": v["websocket"]["existingSecret"],
+        "existingSecretKey": charts.REDIS_URL_KEY,
         "redis": {"enabled": False},
     }
+    url = secret_data(prod, v["websocket"]["existingSecret"])[charts.REDIS_URL_KEY]
+    assert url == f"redis://:%3Csecret%3Aredis-password%3E@redis:{redis.ports[0].port}/1"
     assert v["ollama"] == {"enabled": False} and v["pipelines"] == {"enabled": False}
     assert variables["ENABLE_FORWARD_USER_INFO_HEADERS"]["value"] == "true"
     assert variables["OLLAMA_BASE_URL"]["value"] == "http://ollama:11434"
@@ -120,7 +124,7 @@ def test_our_services_are_highly_available(prod: Rendered) -> None:
 
 def test_service_monitors_select_our_services_for_the_stack_prometheus(prod: Rendered) -> None:
     monitors = {m["metadata"]["name"]: m for m in objects(prod, "ServiceMonitor")}
-    with_metrics = {n for n in OUR_SERVICES if prod.catalog.services[n].metrics}
+    with_metrics = {n for n in (*OUR_SERVICES, "redis-exporter") if prod.catalog.services[n].metrics}
     assert set(monitors) == with_metrics
     release_name = release(prod, "kube-prometheus-stack").body["name"]
     for name, monitor in monitors.items():
@@ -167,7 +171,7 @@ def test_prod_network_policies(prod: Rendered) -> None:
         for r in obj(prod, "NetworkPolicy", "redis")["spec"]["ingress"]
         for p in r["from"]
     ]
-    assert sorted(redis_from) == ["mcpo", "open-webui"]
+    assert sorted(redis_from) == ["mcpo", "open-webui", "redis-exporter"]
     assert obj(prod, "NetworkPolicy", "sandbox")["spec"]["egress"] == []
     assert obj(prod, "Deployment", "sandbox")["spec"]["template"]["spec"]["runtimeClassName"] == "gvisor"
 
@@ -180,6 +184,42 @@ def test_no_secret_value_leaves_a_secret(prod: Rendered) -> None:
             continue
         assert "<secret:" not in text, f"{resource.type} {resource.name}"
     assert "<secret:" not in json.dumps(prod.stack_outputs)
+
+
+TEST_KEYS = {"e2e": "gateway-key-e2e", "loadtest": "gateway-key-loadtest"}
+
+
+def _gateway_key_files(rendered: Rendered) -> set[str]:
+    mounts = obj(rendered, "Deployment", "mcpo")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    return {m["mountPath"] for m in mounts if m["mountPath"].startswith("/run/secrets/gateway-keys/")}
+
+
+def test_prod_neither_creates_nor_mounts_the_test_keys_it_refuses(prod: Rendered, dev: Rendered) -> None:
+    for client, secret in TEST_KEYS.items():
+        assert not prod.catalog.services["mcpo"].gateway.clients[client].accepted_in("prod")
+        assert secret not in secret_data(prod, "mcpo-secrets")
+        assert f"/run/secrets/gateway-keys/{client}" not in _gateway_key_files(prod)
+        assert secret in secret_data(dev, "mcpo-secrets")
+        assert f"/run/secrets/gateway-keys/{client}" in _gateway_key_files(dev)
+    assert _gateway_key_files(prod) == {"/run/secrets/gateway-keys/open-webui"}
+    assert secret_data(prod, "mcpo-secrets")["gateway-key-open-webui"] == redacted("gateway-key-open-webui")
+    gateway = json.loads(secret_data(prod, "mcpo-generated")["gateway-config"])["gateway"]
+    assert set(gateway["clients"]) == {"open-webui"}
+
+
+def test_an_overlay_that_accepts_a_test_key_in_prod_gets_its_secret_and_mount(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "  mcpo:\n    replicas: 2\n",
+        "  mcpo:\n    replicas: 2\n    gateway: {clients: {loadtest: {environments: [dev, prod]}}}\n",
+        "environments/prod.yaml",
+    )
+    rendered = render_with(config, "prod")
+    assert "gateway-key-loadtest" in secret_data(rendered, "mcpo-secrets")
+    assert "gateway-key-e2e" not in secret_data(rendered, "mcpo-secrets")
+    assert _gateway_key_files(rendered) == {
+        "/run/secrets/gateway-keys/open-webui",
+        "/run/secrets/gateway-keys/loadtest",
+    }
 
 
 def test_dashboards_and_rule_files_reach_the_monitoring_stack(config_copy: Path) -> None:

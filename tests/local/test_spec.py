@@ -35,6 +35,16 @@ def test_spec_carries_the_catalog_service_unchanged() -> None:
     assert mcpo.ready == ("/ready", "http")
 
 
+def test_the_gateway_container_holds_only_the_keys_its_environment_accepts() -> None:
+    dev = container_specs(load_catalog(DEFAULT_CONFIG_DIR, "dev"))["mcpo"].secret_files
+    prod = container_specs(load_catalog(DEFAULT_CONFIG_DIR, "prod"))["mcpo"].secret_files
+    keys = {"/run/secrets/gateway-keys/e2e", "/run/secrets/gateway-keys/loadtest"}
+    assert keys <= set(dev)
+    assert not keys & set(prod)
+    assert prod["/run/secrets/gateway-keys/open-webui"] == "gateway-key-open-webui"
+    assert prod["/run/secrets/gateway-identity/signing-key"] == "user-identity-signing-key"
+
+
 def test_gateway_routes_are_dependencies() -> None:
     specs = container_specs(local_view(load_catalog(DEFAULT_CONFIG_DIR, "dev")))
     assert specs["mcpo"].depends_on == {"time", "sandbox", "github-local"}  # github runs as github-local here

@@ -100,7 +100,7 @@ def run_benchmark(
     with ExitStack() as scope:
         workdir = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="mcpstack-bench-")))
         stack = scope.enter_context(bench_stack(workdir, here.cpus))
-        targets = endpoints(stack.urls, stack.key)
+        targets = endpoints(stack.urls, stack.key, stack.server_token)
         for target in targets:
             wait_answering(target)
         rows = measure(targets, list(connections), seconds, rounds, CpuMeter(stack.containers), log)

@@ -43,9 +43,11 @@ class Endpoint:
     server: str | None
 
 
-def endpoints(urls: dict[str, str], key: str) -> list[Endpoint]:
-    """direct, the gateway's MCP front and OpenAPI path (shipped, and with one worker), stock mcpo, stdio."""
+def endpoints(urls: dict[str, str], key: str, server_token: str) -> list[Endpoint]:
+    """direct, the gateway's MCP front and OpenAPI path (shipped, and with one worker), stock mcpo, stdio. `key`: the
+    gateway client's; `server_token`: the time server's, which `direct` presents as the gateway does."""
     bearer = {"Authorization": f"Bearer {key}"}
+    as_the_gateway = {"Authorization": f"Bearer {server_token}"}
     openapi_headers = {**bearer, "Content-Type": "application/json"}
     call, args = json.dumps(JSONRPC_CALL), json.dumps(TOOL_ARGS)
 
@@ -57,7 +59,7 @@ def endpoints(urls: dict[str, str], key: str) -> list[Endpoint]:
         return Endpoint(name, OPENAPI, upstream, f"{urls[name]}/{route}/{TOOL}", args, openapi_headers, name, server)
 
     return [
-        Endpoint(DIRECT, MCP, OURS, f"{urls[DIRECT]}/mcp", call, MCP_HEADERS, None, "time"),
+        Endpoint(DIRECT, MCP, OURS, f"{urls[DIRECT]}/mcp", call, {**MCP_HEADERS, **as_the_gateway}, None, "time"),
         native(GATEWAY),
         openapi(GATEWAY),
         openapi(STOCK),

@@ -18,6 +18,7 @@ import docker
 from mcpstack.capacity.bench.gateway_paths import DIRECT, GATEWAY, ONE_WORKER, STOCK
 from mcpstack.capacity.stack_variants import knee_stack
 from mcpstack.local.containers import LABEL_STACK, container_name
+from mcpstack.local.server_tokens import server_token
 from mcpstack.local.variants import variant_stack
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - inside a container; published on 127.0.0.1 only
@@ -26,18 +27,25 @@ NANO = 1e9
 
 @dataclass(frozen=True)
 class BenchStack:
-    """Where each target serves (name -> base URL), the key the benchmark calls with, the containers by the
-    names endpoints give them (for their CPU), and how many worker processes the shipped gateway runs."""
+    """Where each target serves (name -> base URL), the key the benchmark calls with, the time server's token (what
+    the gateway presents to it), the containers by the names endpoints give them (for their CPU), and how many
+    worker processes the shipped gateway runs."""
 
     urls: dict[str, str]
     key: str
+    server_token: str
     containers: dict[str, Any]
     gateway_workers: int
 
 
-def _stock_config(workdir: Path) -> None:
+def _stock_config(workdir: Path, server_token: str) -> None:
+    """Stock mcpo's config: the time server with its token (as the catalog's route sends it), the stdio server."""
     servers = {
-        "time": {"type": "streamable-http", "url": "http://time:8003/mcp"},
+        "time": {
+            "type": "streamable-http",
+            "url": "http://time:8003/mcp",
+            "headers": {"Authorization": f"Bearer {server_token}"},
+        },
         "time-reference": {
             "command": "/opt/mcp-stdio/time-reference/bin/mcp-server-time",
             "args": ["--local-timezone", "UTC"],
@@ -63,7 +71,8 @@ def bench_stack(workdir: Path, cpus: int) -> Iterator[BenchStack]:
         gateway = client.containers.get(container_name(stack.name, "mcpo"))
         settings = stack.catalog.services["mcpo"].gateway  # type: ignore[union-attr]
         key = stack.secrets.value(settings.clients["loadtest"].secret)
-        _stock_config(workdir)
+        token = server_token(stack.catalog, stack.secrets, "time")
+        _stock_config(workdir, token)
         command = gateway.attrs["Config"]["Entrypoint"]
         stock = ["mcpo", "--host", ALL_INTERFACES, "--port", "8080", "--config", "/bench/stock-mcpo.json"]
         extras = {
@@ -94,7 +103,7 @@ def bench_stack(workdir: Path, cpus: int) -> Iterator[BenchStack]:
                 port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
                 urls[name] = f"http://127.0.0.1:{port}"
             workers = _workers(settings.workers, gateway.attrs["HostConfig"].get("NanoCpus") or 0, cpus)
-            yield BenchStack(urls, key, containers, workers)
+            yield BenchStack(urls, key, token, containers, workers)
         finally:
             for name in extras:
                 if name in containers:

@@ -5,7 +5,8 @@ Every layer set runs in its own container of the sandbox image, started exactly 
 it (user, read-only root, capabilities, seccomp profile, pids, CPU and memory limits) except for
 SANDBOX_LAYERS, no required layers, and a pool of 8 so that 8 concurrent runs really run at once.
 One set at a time, nothing else running in the benchmark. Calls are MCP tools/call over streamable
-HTTP on 127.0.0.1 (the call latency a client sees); the runs' own durations (`duration_ms`, measured by
+HTTP on 127.0.0.1 (the call latency a client sees), with a bearer token the container reads from its token file as
+it reads the gateway's in the stack (MCP_AUTH_TOKEN_FILE); the runs' own durations (`duration_ms`, measured by
 the server around the sandboxed process) are reported too.
 
 Goal (issue 4): p50 <= 100 ms for a trivial run with every available layer on.
@@ -16,7 +17,10 @@ Goal (issue 4): p50 <= 100 ms for a trivial run with every available layer on.
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +31,8 @@ from typing import Any
 
 import httpx
 from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from mcpstack import DEFAULT_CONFIG_DIR, REPO_ROOT
 from mcpstack.capacity.bench.goals import Goal, goals_table
@@ -36,6 +42,7 @@ from mcpstack.catalog import load_catalog
 from mcpstack.local.containers import LABEL_STACK, ServiceContainer, run_options
 from mcpstack.local.docker_engine import docker_client
 from mcpstack.local.images import ImageBuilder
+from mcpstack.local.server_tokens import TOKEN_FILE_VARIABLE
 from mcpstack.local.spec import ContainerSpec, container_specs
 from mcpstack.local.view import local_view
 
@@ -178,12 +185,15 @@ async def one_call(client: Client) -> tuple[float, float, list[str]]:
     return elapsed, float(body["duration_ms"]), list(body["isolation"])
 
 
-async def measure(url: str, *, workers: int, calls_per_worker: int, warmup: int) -> Samples:
+async def measure(url: str, token: str, *, workers: int, calls_per_worker: int, warmup: int) -> Samples:
     calls, runs, layers = [], [], []
 
     async def worker() -> None:
         nonlocal layers
-        async with Client(url) as client:
+        async with (
+            create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
             for _ in range(warmup):
                 await one_call(client)
             for _ in range(calls_per_worker):
@@ -201,7 +211,18 @@ def sandbox_spec() -> tuple[ContainerSpec, Any]:
     return container_specs(catalog, fixed_host_ports=False)["sandbox"], catalog
 
 
-def start_sandbox(spec: ContainerSpec, layers: str, network: str, stack: str) -> ServiceContainer:
+def token_mount(spec: ContainerSpec, directory: Path) -> tuple[str, dict[str, Path]]:
+    """A fresh token for the benchmark's containers, and the mount putting it where they read it."""
+    token = secrets.token_urlsafe(32)
+    path = directory / "mcp-auth-token"
+    path.write_text(token)
+    os.chmod(path, 0o444)  # the container's user reads it; a throwaway token of a loopback-only container
+    return token, {str(spec.env[TOKEN_FILE_VARIABLE]): path}
+
+
+def start_sandbox(
+    spec: ContainerSpec, layers: str, network: str, stack: str, mounts: dict[str, Path]
+) -> ServiceContainer:
     env = {
         **spec.env,
         "SANDBOX_LAYERS": layers,
@@ -211,7 +232,7 @@ def start_sandbox(spec: ContainerSpec, layers: str, network: str, stack: str) ->
     }
     bench_spec = replace(spec, env=env, published={"http": None})
     options = run_options(
-        bench_spec, stack=stack, environment="bench", network=network, mounts={}, env=env, fingerprint="benchmark"
+        bench_spec, stack=stack, environment="bench", network=network, mounts=mounts, env=env, fingerprint="benchmark"
     )
     container = ServiceContainer(bench_spec, options)
     container.start()
@@ -286,16 +307,22 @@ def run_benchmark(
     stack = f"mcpstack-bench-sandbox-{uuid.uuid4().hex[:6]}"
     network = client.networks.create(f"{stack}-net", driver="bridge", labels={LABEL_STACK: stack})
     rows = []
+    workdir = tempfile.TemporaryDirectory(prefix="mcpstack-bench-sandbox-")
+    token, mounts = token_mount(spec, Path(workdir.name))
     try:
         for name, layers in LAYER_SETS:
             with ExitStack() as cleanup:
-                container = start_sandbox(spec, layers, network.name, stack)
+                container = start_sandbox(spec, layers, network.name, stack, mounts)
                 cleanup.callback(lambda c=container: c.get_wrapped_container().remove(force=True))
                 base = f"http://127.0.0.1:{container.get_exposed_port(spec.ports['http'])}"
                 wait_healthy(base)
                 url = base + "/mcp"
-                sequential = asyncio.run(measure(url, workers=1, calls_per_worker=sequential_calls, warmup=warmup))
-                concurrent = asyncio.run(measure(url, workers=CONCURRENCY, calls_per_worker=calls_per_worker, warmup=1))
+                sequential = asyncio.run(
+                    measure(url, token, workers=1, calls_per_worker=sequential_calls, warmup=warmup)
+                )
+                concurrent = asyncio.run(
+                    measure(url, token, workers=CONCURRENCY, calls_per_worker=calls_per_worker, warmup=1)
+                )
                 row = LayerSetRow(name, layers, sequential.layers, sequential.summary(), concurrent.summary())
                 rows.append(row)
                 log(
@@ -305,6 +332,7 @@ def run_benchmark(
                 )
     finally:
         network.remove()
+        workdir.cleanup()
     report = SandboxBenchmark(
         date=now(),
         machine=machine(with_docker=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from infra.render import Registered, Rendered
-from mcpstack.catalog.graph import dependency_graph
+from mcpstack.catalog.graph import connection_graph
 from mcpstack.catalog.models import Catalog, ServiceBase
 from mcpstack.policy.rules.network import Network
 from mcpstack.policy.views import Obj, pods
@@ -30,7 +30,7 @@ class Context:
 
     @cached_property
     def graph(self) -> dict[str, set[str]]:
-        return dependency_graph(self.catalog)
+        return connection_graph(self.catalog)  # who may reach whom
 
     def service(self, name: str | None) -> ServiceBase | None:
         return self.catalog.services.get(name or "")

@@ -62,7 +62,7 @@ def _from_secrets(ctx: Context) -> Iterator[Violation]:
             continue
         main = next(c for c in pod.containers if not c.init)
         volumes = {v.get("name"): v for v in pod.volumes}
-        for ref in service.secrets:
+        for ref in ctx.catalog.mounted_secrets(pod.service):
             if ref.env:
                 yield from _secret_env(ctx, pod, main, ref.env, ref.secret)
             if ref.file:

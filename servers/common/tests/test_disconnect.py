@@ -15,8 +15,11 @@ from prometheus_client import CollectorRegistry
 
 from servers.common.http import build_http_app
 from servers.common.tests.serving import Serve
+from servers.common.upstream_auth import UpstreamAuth
 
 HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+
+OPEN = UpstreamAuth.disabled()  # no credential checked: upstream_auth has its own tests
 
 
 def sleepy_server(events: list[str]) -> MCPServer[Any]:
@@ -49,7 +52,7 @@ def wait_for(events: list[str], event: str, within: float = 5.0) -> None:
 
 def test_a_call_whose_client_hung_up_is_cancelled(serve: Serve) -> None:
     events: list[str] = []
-    base = serve(build_http_app(sleepy_server(events), registry=CollectorRegistry()))
+    base = serve(build_http_app(sleepy_server(events), auth=OPEN, registry=CollectorRegistry()))
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(base + "/mcp", content=call_sleep(3), headers=HEADERS, timeout=0.5)
     wait_for(events, "cancelled", within=2)
@@ -60,7 +63,7 @@ def test_a_call_whose_client_hung_up_is_cancelled(serve: Serve) -> None:
 
 async def test_a_call_whose_client_waits_completes(serve: Serve) -> None:
     events: list[str] = []
-    base = serve(build_http_app(sleepy_server(events), registry=CollectorRegistry()))
+    base = serve(build_http_app(sleepy_server(events), auth=OPEN, registry=CollectorRegistry()))
     async with Client(base + "/mcp") as client:
         result = await client.call_tool("sleep", {"seconds": 0.3})
     assert result.content[0].text == "slept"

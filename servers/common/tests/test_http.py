@@ -12,6 +12,9 @@ from prometheus_client import CollectorRegistry, Counter
 
 from servers.common.http import build_http_app
 from servers.common.tests.serving import Serve
+from servers.common.upstream_auth import UpstreamAuth
+
+OPEN = UpstreamAuth.disabled()  # no credential checked: upstream_auth has its own tests
 
 
 def echo_server() -> MCPServer[Any]:
@@ -33,14 +36,14 @@ async def extra_fields() -> dict[str, Any]:
 
 
 def test_health_merges_the_fields_of_the_health_check(serve: Serve) -> None:
-    base = serve(build_http_app(echo_server(), registry=CollectorRegistry(), health=extra_fields))
+    base = serve(build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry(), health=extra_fields))
     response = httpx.get(base + "/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "server": "echo-test", "version": "9.9.9", "runs_in_flight": 2}
 
 
 def test_a_failing_health_check_is_a_503_with_the_reason(serve: Serve) -> None:
-    base = serve(build_http_app(echo_server(), registry=CollectorRegistry(), health=failing_check))
+    base = serve(build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry(), health=failing_check))
     response = httpx.get(base + "/health")
     assert response.status_code == 503
     assert response.json() == {
@@ -54,12 +57,12 @@ def test_a_failing_health_check_is_a_503_with_the_reason(serve: Serve) -> None:
 def test_metrics_serve_the_given_registry(serve: Serve) -> None:
     registry = CollectorRegistry()
     Counter("widgets", "Widgets made", registry=registry).inc(3)
-    base = serve(build_http_app(echo_server(), registry=registry))
+    base = serve(build_http_app(echo_server(), auth=OPEN, registry=registry))
     assert "widgets_total 3.0" in httpx.get(base + "/metrics").text
 
 
 async def test_both_transports_by_default(serve: Serve) -> None:
-    base = serve(build_http_app(echo_server(), registry=CollectorRegistry()))
+    base = serve(build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry()))
     async with Client(base + "/mcp") as client:
         over_http = await client.call_tool("echo", {"text": "via /mcp"})
     async with Client(sse_client(base + "/sse")) as client:
@@ -69,12 +72,14 @@ async def test_both_transports_by_default(serve: Serve) -> None:
 
 
 def test_sse_only_app_has_no_streamable_http_endpoint(serve: Serve) -> None:
-    base = serve(build_http_app(echo_server(), registry=CollectorRegistry(), transports=("sse",)))
+    base = serve(build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry(), transports=("sse",)))
     assert httpx.post(base + "/mcp", json={}).status_code == 404
     assert httpx.get(base + "/health").status_code == 200
 
 
 def test_streamable_http_only_app_has_no_sse_endpoints(serve: Serve) -> None:
-    base = serve(build_http_app(echo_server(), registry=CollectorRegistry(), transports=("streamable-http",)))
+    base = serve(
+        build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry(), transports=("streamable-http",))
+    )
     assert httpx.get(base + "/sse").status_code == 404
     assert httpx.post(base + "/messages/", json={}).status_code == 404

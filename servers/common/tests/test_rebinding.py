@@ -15,6 +15,7 @@ from servers.common.http import build_http_app
 from servers.common.rebinding import allowed_hosts, transport_security
 from servers.common.tests.serving import Serve
 from servers.common.tests.test_http import echo_server
+from servers.common.upstream_auth import UpstreamAuth
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -28,7 +29,12 @@ CATALOG_ENV = {"MCP_ALLOWED_HOSTS": "time:8003, time"}
 
 @pytest.fixture
 def base(serve: Serve) -> str:
-    return serve(build_http_app(echo_server(), registry=CollectorRegistry(), security=transport_security(CATALOG_ENV)))
+    return serve(
+        build_http_app(echo_server(), auth=OPEN, registry=CollectorRegistry(), security=transport_security(CATALOG_ENV))
+    )
+
+
+OPEN = UpstreamAuth.disabled()  # no credential checked: upstream_auth has its own tests
 
 
 def initialize(base: str, **headers: str) -> int:

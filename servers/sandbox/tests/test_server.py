@@ -14,6 +14,7 @@ from mcp_types import CallToolResult
 
 from servers.common.metrics import ToolMetrics
 from servers.common.tests.serving import Serve, scraped
+from servers.common.upstream_auth import UpstreamAuth
 from servers.sandbox.caller import META_KEY as CALLER_META_KEY
 from servers.sandbox.caller import caller_key
 from servers.sandbox.layers import NAMESPACES, Layer, SandboxUnavailable
@@ -443,7 +444,7 @@ async def test_packages_through_the_tool(pip_settings: PipSettings) -> None:
 
 @pytest.fixture
 def base_url(serve: Serve) -> str:
-    _, app = create_app(SETTINGS)
+    _, app = create_app(SETTINGS, auth=UpstreamAuth.disabled())  # the credential: servers/common/tests
     return serve(app)
 
 

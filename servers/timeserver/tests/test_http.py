@@ -1,4 +1,5 @@
-"""The time server over real transports on a loopback port: streamable HTTP, SSE, /health, /metrics."""
+"""The time server over real transports on a loopback port: streamable HTTP, SSE, /health, /metrics; MCP requests
+carry the gateway's bearer token, as in the stack (servers/common/upstream_auth.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from typing import Any
 
 import httpx
 import pytest
-from mcp.client import Client
-from mcp.client.sse import sse_client
 
+from servers.common.tests.authorized import bearer, mcp_client
 from servers.common.tests.serving import Serve, scraped
+from servers.common.upstream_auth import UpstreamAuth
 from servers.timeserver.server import NAME, VERSION, create_app
 
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+TOKEN = "time-server-test-token-0123456789"
+AUTH = UpstreamAuth.of(TOKEN)
+MCP_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+    **bearer(TOKEN),
+}
 TOOLS = {"get_current_time", "convert_time"}
 
 
 @pytest.fixture
 def base_url(serve: Serve) -> str:
-    _, app = create_app()
+    _, app = create_app(AUTH)
     return serve(app)
 
 
@@ -57,7 +64,7 @@ def test_health_and_metrics_only_answer_get(base_url: str) -> None:
 
 
 async def test_streamable_http_lists_and_calls_tools(base_url: str) -> None:
-    async with Client(base_url + "/mcp") as client:
+    async with mcp_client(base_url + "/mcp", TOKEN) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         now = await client.call_tool("get_current_time", {"timezone": "Asia/Kolkata"})
         converted = await client.call_tool(
@@ -71,7 +78,7 @@ async def test_streamable_http_lists_and_calls_tools(base_url: str) -> None:
 
 
 async def test_streamable_http_reports_tool_errors_as_results(base_url: str) -> None:
-    async with Client(base_url + "/mcp") as client:
+    async with mcp_client(base_url + "/mcp", TOKEN) as client:
         bad = await client.call_tool("get_current_time", {"timezone": "../etc/passwd"})
         good = await client.call_tool("get_current_time", {"timezone": "UTC"})
     assert bad.is_error
@@ -81,7 +88,7 @@ async def test_streamable_http_reports_tool_errors_as_results(base_url: str) -> 
 
 async def test_metrics_page_counts_calls_made_over_mcp(base_url: str) -> None:
     assert scraped(base_url, "mcp_tool_calls_total", tool="get_current_time") is None
-    async with Client(base_url + "/mcp") as client:
+    async with mcp_client(base_url + "/mcp", TOKEN) as client:
         await client.call_tool("get_current_time", {"timezone": "UTC"})
         await client.call_tool("get_current_time", {"timezone": "Nowhere"})
     assert scraped(base_url, "mcp_tool_calls_total", tool="get_current_time") == 2
@@ -135,7 +142,7 @@ def test_the_catalogs_host_names_are_accepted_and_others_refused(serve: Serve, m
     """DNS rebinding: Host: time:8003 (how the gateway reaches the server, config/catalog.yaml) passes; a foreign
     Host or Origin does not."""
     monkeypatch.setenv("MCP_ALLOWED_HOSTS", "time:8003")
-    _, app = create_app()
+    _, app = create_app(AUTH)
     base_url = serve(app)
     response = post_jsonrpc(base_url, "tools/list", Host="time:8003")
     assert response.status_code == 200, response.text
@@ -148,7 +155,7 @@ def test_the_catalogs_host_names_are_accepted_and_others_refused(serve: Serve, m
 
 
 async def test_sse_transport_lists_and_calls_tools(base_url: str) -> None:
-    async with Client(sse_client(base_url + "/sse")) as client:
+    async with mcp_client(base_url + "/sse", TOKEN) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         result = await client.call_tool("get_current_time", {"timezone": "Europe/Berlin"})
         error = await client.call_tool("get_current_time", {"timezone": "Mars/Olympus"})
@@ -156,3 +163,15 @@ async def test_sse_transport_lists_and_calls_tools(base_url: str) -> None:
     assert result.structured_content["timezone"] == "Europe/Berlin"
     assert error.is_error and "'Mars/Olympus'" in error.content[0].text
     assert scraped(base_url, "mcp_tool_calls_total", tool="get_current_time") == 2
+
+
+# --- only the gateway -------------------------------------------------------------------------
+
+
+def test_a_call_without_the_gateways_token_is_refused(base_url: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    body["params"] = {"name": "get_current_time", "arguments": {"timezone": "UTC"}}
+    headers = {key: value for key, value in MCP_HEADERS.items() if key != "Authorization"}
+    assert httpx.post(base_url + "/mcp", json=body, headers=headers).status_code == 401
+    assert httpx.post(base_url + "/mcp", json=body, headers={**headers, **bearer("x" * 32)}).status_code == 401
+    assert scraped(base_url, "mcp_tool_calls_total", tool="get_current_time") is None  # the tool never ran
