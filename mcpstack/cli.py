@@ -25,7 +25,7 @@ from mcpstack.local.compose import write_compose
 from mcpstack.local.docker_engine import DockerUnavailable, docker_client
 from mcpstack.local.logs import NoSuchService, show_logs, stack_containers
 from mcpstack.local.registry import PushError, push_images
-from mcpstack.local.stack import LocalStack
+from mcpstack.local.stack import LocalStack, StackError
 from mcpstack.preflight import ClusterError, Status, connect, run_checks, stack_settings
 
 if TYPE_CHECKING:
@@ -672,7 +672,8 @@ def bench_loadgen(
     console.print(f"ceiling {result.ceiling.rps:.0f} req/s; report: {report / 'report.json'}")
 
 
-LOADTEST_SCENARIOS = ("slo", "rate-limit", "stress")
+LOADTEST_SCENARIOS = ("slo", "rate-limit", "stress", "webui-users")
+WEBUI_USERS_DEFAULT = 10  # real Open WebUI accounts of a webui-users run (at most 50)
 
 
 @app.command()
@@ -682,7 +683,9 @@ def loadtest(
     ] = None,
     stack: StackOption = None,
     env: EnvOption = "dev",
-    scenario: Annotated[str, typer.Option(help="slo, rate-limit or stress (knee finding)")] = "slo",
+    scenario: Annotated[
+        str, typer.Option(help="slo, rate-limit, stress (knee finding) or webui-users (Open WebUI accounts chatting)")
+    ] = "slo",
     users: Annotated[int | None, typer.Option(help="concurrent users (default: the catalog's slos.load.users)")] = None,
     duration: Annotated[
         str | None, typer.Option(help="measured time after the ramp-up, e.g. 60s (default: slos.load.duration)")
@@ -720,6 +723,11 @@ def loadtest(
     except ValueError as exc:
         raise _fail(str(exc), EXIT_INVALID) from None
     report_dir = report or REPO_ROOT / "reports" / "loadtest" / scenario
+    if scenario == "webui-users":
+        if target:
+            raise _fail("webui-users runs against a local stack (it creates Open WebUI accounts as its admin)")
+        name = stack or f"mcpstack-{env}"
+        _webui_users(name, _config_dir(config), report_dir, users, duration_seconds, as_json)
     # The table is the point: in a log (CI, make up) it is not wrapped into an 80-column terminal's width.
     wide = console if console.is_terminal else Console(width=max(console.width, 170))
     try:
@@ -761,6 +769,30 @@ def loadtest(
     )
     if not result.passed:
         raise typer.Exit(1)
+
+
+def _webui_users(
+    stack: str, config: Path, report_dir: Path, users: int | None, seconds: float | None, as_json: bool
+) -> None:
+    """Real Open WebUI accounts chatting with tools (mcpstack.capacity.webui_load); exit 1 when a turn failed."""
+    from mcpstack.capacity.locust_run import LoadTestError
+    from mcpstack.capacity.webui_load import MAX_USERS, run_webui_load, table
+
+    count = users or WEBUI_USERS_DEFAULT
+    if not 1 <= count <= MAX_USERS:
+        raise _fail(f"--users: give 1 to {MAX_USERS} for webui-users (one Open WebUI account each)", EXIT_INVALID)
+    try:
+        attached = LocalStack.attach(stack, config_dir=config, log=_info)
+        load = run_webui_load(attached, report_dir, users=count, seconds=seconds or 60.0, log=_info)
+    except (DockerUnavailable, StackError, LoadTestError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _print_json(load.to_json())
+    else:
+        sys.stdout.write(table(load) + "\n")
+        console.print(f"gateway requests by client/tenant: {load.gateway.client_requests}", highlight=False)
+    (errors if as_json else console).print(f"report: {report_dir / 'report.json'}", highlight=False)
+    raise typer.Exit(1 if load.failures else 0)
 
 
 def _finish_stress(result: KneeReport, report_dir: Path, wide: Console, as_json: bool = False) -> None:

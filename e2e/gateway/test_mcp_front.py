@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import docker
 import httpx
 import pytest
 from mcp import ClientSession
@@ -20,7 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
-from e2e.gateway.conftest import Gateway, problem
+from e2e.gateway.conftest import Gateway, container, problem
+from mcpstack import REPO_ROOT
 from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
@@ -271,3 +273,79 @@ def test_dns_rebinding_is_refused(gw: Gateway) -> None:
     refused = rpc(gw, "time", "initialize", params, Host="evil.example.com")
     assert 400 <= refused.status_code < 500
     assert json.dumps(rpc(gw, "time", "initialize", params).json()["result"]["serverInfo"])
+
+
+# Requests the MCP front's fast path (servers/gateway/mcp_fast_call.py) answers; every other one of the set goes to
+# the SDK's transport on both fronts.
+FAST = {
+    "valid call",
+    "valid call, no arguments",
+    "structured content",
+    "isError result",
+    "unknown tool",
+    "upstream failure",
+    "tool forbidden for the tenant",
+    "tool allowed for the tenant",
+    "id string",
+    "id numeric string",
+    "id int",
+    "protocol version 2025-06-18",
+    "protocol version 2025-03-26",
+    "allowed Host with port",
+    "allowed Origin",
+    "Accept: JSON only",
+    "Content-Type with charset",
+    "_meta without a progress token",
+    "a session id",
+}
+
+
+@pytest.fixture(scope="module")
+def both_paths(gw: Gateway) -> dict[str, Any]:
+    """tests/gateway/mcp_front_pairs.py's answers from a front with the fast path and one without, in process,
+    run in the gateway's image (its MCP SDK is the gateway's, mcp<2, not this venv's)."""
+    image = container(gw.stack, "mcpo").image.id
+    output = docker.from_env().containers.run(
+        image,
+        ["python", "-m", "tests.gateway.mcp_front_pairs"],
+        volumes={str(REPO_ROOT / "tests"): {"bind": "/app/tests", "mode": "ro"}},
+        working_dir="/app",
+        network_disabled=True,
+        remove=True,
+        stderr=False,
+    )
+    return json.loads(output)
+
+
+def test_the_fast_path_answers_plain_tool_calls_exactly_as_the_sdk_path_does(both_paths: dict[str, Any]) -> None:
+    fast, sdk = both_paths["fast"]["answers"], both_paths["sdk"]["answers"]
+    assert [a["case"] for a in fast] == [a["case"] for a in sdk] and len(fast) > len(FAST)
+    assert {a["case"] for a in fast if a["fast"]} == FAST  # the others went to the SDK's transport
+    assert not any(a["fast"] for a in sdk)
+    for mine, theirs in zip(fast, sdk, strict=True):
+        for part in ("status", "headers", "body", "log"):
+            assert mine[part] == theirs[part], (mine["case"], part, mine[part], theirs[part])
+    assert both_paths["fast"]["counters"] == both_paths["sdk"]["counters"]
+
+
+def test_the_fast_path_keeps_the_tenant_the_problem_and_one_log_line(both_paths: dict[str, Any]) -> None:
+    answers = {a["case"]: a for a in both_paths["fast"]["answers"]}
+    forbidden = answers["tool forbidden for the tenant"]
+    error = json.loads(forbidden["body"])["error"]
+    assert error["data"]["type"] == "urn:mcpstack:problem:forbidden"
+    assert error["data"]["correlation_id"] == dict(forbidden["headers"])["x-request-id"]
+    valid = answers["valid call"]
+    assert dict(valid["headers"])["content-type"] == "application/json"
+    assert json.loads(valid["body"])["result"]["isError"] is False
+    assert [line["outcome"] for line in valid["log"]] == ["ok"]
+    assert json.loads(answers["id string"]["body"])["id"] == "abc"
+
+
+def test_the_fast_path_cancels_a_call_whose_client_hangs_up(both_paths: dict[str, Any]) -> None:
+    fast, sdk = both_paths["fast"]["hang_up"], both_paths["sdk"]["hang_up"]
+    assert fast["fast"] and not sdk["fast"]
+    for gone in (fast, sdk):  # nothing sent, the upstream call cancelled at once, one 499 line
+        assert gone["sent"] == [] and gone["upstream_cancelled"] == 1 and gone["within_a_second"], gone
+        assert [line["status"] for line in gone["log"]] == [499], gone
+    # the fast path's line also names the call (the SDK's handler ends after the line is written)
+    assert fast["log"][0]["tool"] == "slow" and fast["log"][0]["outcome"] == "cancelled"

@@ -3,14 +3,13 @@
 The users are ordinary Open WebUI accounts the run creates with the admin's password (the stack's secret) and
 deletes afterwards; they chat through Open WebUI, which calls the gateway with its own key and each user signed.
 The figures: per tool, the chat turns started in the measured window (after every user started) as a person waits
-for them (exact percentiles), and what the
-gateway saw meanwhile - its requests per client and tenant and its own mean latency per tool (its /metrics before
-and after), so the gateway's share of a turn is known. `python -m mcpstack.capacity.webui_load --stack NAME` runs it.
+for them (exact percentiles), and what the gateway saw meanwhile - its requests per client and tenant and its own
+mean latency per tool (its /metrics before and after), so the gateway's share of a turn is known; written as
+report.json and report.md. `mcpstack loadtest --scenario webui-users` runs it.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from collections import defaultdict
@@ -22,6 +21,7 @@ import httpx
 
 from mcpstack.capacity.locust_run import LoadTestError, Log, Target, run_locust
 from mcpstack.capacity.record import LocustRun
+from mcpstack.capacity.report import write_report
 from mcpstack.capacity.stats import Figures, by_endpoint, in_window, summary
 from mcpstack.catalog.models import GatewayService, LlmService, OpenWebUIService
 from mcpstack.local.stack import LocalStack
@@ -52,8 +52,14 @@ class WebUILoad:
     gateway: GatewayView
     run: LocustRun
 
+    @property
+    def failures(self) -> int:
+        """Chat turns that failed (an error, no answer, or an answer without the tool's own result)."""
+        return sum(figures.failures for figures in self.chats.values()) + len(self.run.record.errors)
+
     def to_json(self) -> dict[str, Any]:
         return {
+            "passed": self.failures == 0,
             "users": self.users,
             "seconds": self.seconds,
             "chats": {name: figures.to_json() for name, figures in self.chats.items()},
@@ -133,7 +139,9 @@ def run_webui_load(stack: LocalStack, report_dir: Path, *, users: int, seconds: 
     start = run.record.spawned[0][0]
     measured = in_window(run.record.requests, start, start + seconds)
     chats = {name: summary(rows, seconds) for name, rows in by_endpoint(measured).items()}
-    return WebUILoad(users, seconds, chats, gateway_view(before, after), run)
+    load = WebUILoad(users, seconds, chats, gateway_view(before, after), run)
+    write_report(load, report_dir, table(load) + "\n")
+    return load
 
 
 def table(load: WebUILoad) -> str:
@@ -150,21 +158,3 @@ def table(load: WebUILoad) -> str:
             f"| {figures.p99_ms:.0f} | {figures.max_ms:.0f} | {gateway_ms:.1f} |"
         )
     return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True, help="a running local stack (`mcpstack status`)")
-    parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--report", type=Path, default=Path("reports/webui-load"))
-    options = parser.parse_args()
-    load = run_webui_load(
-        LocalStack.attach(options.stack), options.report, users=options.users, seconds=options.seconds, log=print
-    )
-    print(table(load))
-    print("gateway requests by client/tenant:", load.gateway.client_requests)
-
-
-if __name__ == "__main__":
-    main()

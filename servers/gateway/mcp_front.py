@@ -7,6 +7,10 @@ MCP SDK's streamable HTTP transport serves it, statelessly (no session id: any r
 mcp_server.py answers tools/list and tools/call. HTTP-level refusals are problem+json answers; refusals inside
 MCP are JSON-RPC errors with the problem in `data`. Every answer carries X-Request-ID. Host and Origin are
 checked against DNS rebinding (servers/common/rebinding.py: loopback plus MCP_ALLOWED_HOSTS).
+
+The hot request, a POST of one plain tools/call, is answered by the fast path (mcp_fast_call.py: the same
+handler and bytes, without the SDK's per-request transport, session and task groups) when `fast_call` is on,
+as it is by default; the tests turn it off to compare both paths' answers.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from servers.gateway.context import HEADER, begin_request, set_caller
 from servers.gateway.edge import Refusal
 from servers.gateway.hangup import CancelOnHangUp
 from servers.gateway.identity import InvalidIdentity
+from servers.gateway.mcp_fast_call import FastCall
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools
 from servers.gateway.mcp_server import CALL_KEY, SCOPE_KEY, FrontRequest, McpToolServer
@@ -38,12 +43,13 @@ refusals = logging.getLogger("mcpstack.gateway.refused")
 
 
 class McpFront:
-    def __init__(self, gateway: GatewayMiddleware) -> None:
+    def __init__(self, gateway: GatewayMiddleware, *, fast_call: bool = True) -> None:
         self.gateway = gateway
         self.settings = gateway.settings
         self.metrics = McpMetrics(gateway.metrics)
         self.tools = UpstreamTools(gateway.settings.timeout_seconds)
-        self.server = McpToolServer(gateway, self.tools, self.metrics).server
+        tool_server = McpToolServer(gateway, self.tools, self.metrics)
+        self.server = tool_server.server
         # One JSON body per POST, the cheapest answer; a request with a progressToken gets an SSE stream, which
         # can carry the upstream's progress notifications before the result.
         security = transport_security()
@@ -53,6 +59,7 @@ class McpFront:
         self.streaming = StreamableHTTPSessionManager(
             self.server, json_response=False, stateless=True, security_settings=security
         )
+        self.fast = FastCall(tool_server, security) if fast_call else None
         self._single = edge.single_headers(gateway.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,11 +91,16 @@ class McpFront:
             edge.check_single(scope["headers"], self._single)
             front = await self._admit(headers, route, request_id)
             manager = self.manager
+            scope[SCOPE_KEY] = front
             if scope["method"] == "POST":
                 body = await edge.checked_body(receive, headers, self.settings)
                 receive = replay(body, receive)
+                call = await self.fast.accepts(scope, body) if self.fast is not None else None
+                if self.fast is not None and call is not None:  # with its own hang-up watch
+                    if not await self.fast.answer(*call, scope, receive, send_with_id):
+                        outcome["status"] = CLIENT_CLOSED
+                    return
                 manager = self.streaming if PROGRESS_TOKEN in body else self.manager
-            scope[SCOPE_KEY] = front
 
             def hung_up(_: Scope) -> None:  # the call is cancelled, its upstream request with it (hangup.py)
                 if not outcome["answered"]:

@@ -29,7 +29,7 @@ from servers.gateway.mcp_errors import ProblemError
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools
 from servers.gateway.metrics import OTHER
-from servers.gateway.middleware import GatewayMiddleware
+from servers.gateway.middleware import GatewayMiddleware, Scope
 from servers.gateway.tenancy import Caller
 from servers.gateway.upstream_meta import name_caller
 from servers.gateway.upstreams import Upstream
@@ -74,7 +74,10 @@ class McpToolServer:
 
     def _front_request(self) -> FrontRequest:
         request = self.server.request_context.request
-        front: FrontRequest = request.scope[SCOPE_KEY]  # type: ignore[union-attr]
+        return self._adopt(request.scope[SCOPE_KEY])  # type: ignore[union-attr]
+
+    @staticmethod
+    def _adopt(front: FrontRequest) -> FrontRequest:
         begin_request(front.correlation_id)  # handlers run in the session's tasks: adopt the request's ID
         caller = front.caller
         set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
@@ -96,12 +99,19 @@ class McpToolServer:
             self.metrics.observe(front.route, "tools/list", "-", status, time.perf_counter() - started)
 
     async def _call_tool(self, request: CallToolRequest) -> ServerResult:
-        front = self._front_request()
+        scope = self.server.request_context.request.scope  # type: ignore[union-attr]
+        return await self.call_tool(scope, request, self._progress(request))
+
+    async def call_tool(self, scope: Scope, request: CallToolRequest, progress: Any) -> ServerResult:
+        """A tools/call for the request whose ASGI scope holds the front's admission (`SCOPE_KEY`); its fields
+        for the access log line go into the scope (`CALL_KEY`). Used by the SDK's server (above) and by the
+        front's fast path (mcp_fast_call.py), which has no SDK request context and sends no progress."""
+        front = self._adopt(scope[SCOPE_KEY])
         name, arguments = request.params.name, request.params.arguments or {}
         tool = name if name in front.upstream.tools else OTHER
         started, status = time.perf_counter(), "ok"
         try:
-            result = await self._checked_call(front, request, name, arguments)
+            result = await self._checked_call(front, name, arguments, progress)
             status = "tool-error" if result.isError else "ok"
             return ServerResult(result)
         except ProblemError as exc:
@@ -112,12 +122,9 @@ class McpToolServer:
             raise
         finally:
             self.metrics.observe(front.route, "tools/call", tool, status, time.perf_counter() - started)
-            scope = self.server.request_context.request.scope  # type: ignore[union-attr]
             scope[CALL_KEY] = {"route": front.route, "tool": tool, "outcome": status}
 
-    async def _checked_call(
-        self, front: FrontRequest, request: CallToolRequest, name: str, arguments: dict[str, Any]
-    ) -> Any:
+    async def _checked_call(self, front: FrontRequest, name: str, arguments: dict[str, Any], progress: Any) -> Any:
         gateway, caller = self.gateway, front.caller
         if not gateway.policy.may_call(caller, front.route, name):
             gateway.metrics.denied.labels("tenant", caller.tenant or "-").inc()
@@ -134,7 +141,7 @@ class McpToolServer:
                     f"concurrency limit reached: {limit} concurrent requests per client",
                     retry_after=1,
                 )
-            return await self.tools.call(front.upstream, front.route, name, arguments, self._progress(request))
+            return await self.tools.call(front.upstream, front.route, name, arguments, progress)
 
     async def _rate_limit(self, caller: Caller) -> None:
         """The OpenAPI path's buckets (middleware.py): the user's inside the client's inside the global one."""
