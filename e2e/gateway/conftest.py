@@ -1,5 +1,5 @@
-"""The gateway against real upstreams: a stack from a catalog variant with a 3 s time limit, an extra
-route to the time server over SSE, and rate limits out of the way (they have a suite of their own)."""
+"""The gateway against real upstreams: a stack from a catalog variant with a 3 s time limit, extra
+routes to the time server and the sandbox over SSE, and rate limits out of the way (they have a suite of their own)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     time_route = gateway["routes"]["time"]
     # the same server over SSE, with the time route's credential (only the gateway may call it)
     gateway["routes"]["time-sse"] = {**time_route, "transport": "sse", "required": False}
+    # the sandbox over SSE too: its calls stay on the SDK's session (test_upstream_calls.py cancels them)
+    sandbox = catalog["services"]["sandbox"]
+    sandbox["env"]["SANDBOX_TRANSPORTS"] = "streamable-http,sse"
+    sandbox["mcp"]["transports"]["sse"] = "/sse"
+    gateway["routes"]["sandbox-sse"] = {**gateway["routes"]["sandbox"], "transport": "sse", "required": False}
     gateway["routes"]["echo"] = {"service": "echo", "required": False}
     # no package installs: fuzzed `packages` lists must not send the sandbox to the package index
     catalog["services"]["sandbox"]["env"]["SANDBOX_PIP"] = ""
@@ -79,7 +84,7 @@ def relaxed_gateway(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     gateway["routes"]["broken"] = {"service": "broken", "required": False}
     catalog["secrets"]["tenant-token-staff"] = {"description": "staff's token for the echo upstream", "generate": True}
     tenants = catalog["tenancy"]["tenants"]
-    tenants["platform"]["tools"].update({"time-sse": "*", "echo": "*", "broken": "*"})
+    tenants["platform"]["tools"].update({"time-sse": "*", "sandbox-sse": "*", "echo": "*", "broken": "*"})
     tenants["staff"]["tools"]["echo"] = "*"
     tenants["staff"]["credentials"] = {"echo": {"X-Tenant-Token": "tenant-token-staff"}}
 

@@ -1,7 +1,8 @@
 """What the gateway's upstream calls do for their caller, against the real sandbox, on both paths (OpenAPI and the
 MCP front): a call whose client hangs up, or that the gateway gives up on, is stopped upstream (the run is
-killed, not left to hold its slot: issue 14, finding 7); each end user gets their own share of the sandbox's pool
-(the caller in `_meta`, issue 17).
+killed, not left to hold its slot: issue 14, finding 7), over streamable HTTP (the lean exchange: the POST is
+cancelled) and over SSE (the SDK's session: the gateway sends `notifications/cancelled`); each end user gets their
+own share of the sandbox's pool (the caller in `_meta`, issue 17).
 
 The stack's sandbox has 4 run slots and 2 per caller; the gateway's time limit is 3 s (conftest.py)."""
 
@@ -23,14 +24,20 @@ pytestmark = pytest.mark.docker
 LONG_RUN = "import time\ntime.sleep(20)\nprint('done')"  # would end 20 s after it started
 STAMPED = "import time\nprint(time.time())\ntime.sleep(1.5)"
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+# each front, to the sandbox over streamable HTTP ("sandbox") and over SSE ("sandbox-sse", conftest.py)
+FRONTS_AND_ROUTES = [
+    pytest.param(path, route, id=f"{path}-{route}")
+    for route in ("sandbox", "sandbox-sse")
+    for path in ("openapi", "mcp")
+]
 
 
-def request(path: str, arguments: dict[str, Any]) -> tuple[str, bytes]:
+def request(path: str, arguments: dict[str, Any], route: str = "sandbox") -> tuple[str, bytes]:
     """The path and body of an execute_python call on the OpenAPI path or (path "mcp") on the MCP front."""
     if path == "mcp":
         call = {"name": "execute_python", "arguments": arguments}
-        return "/mcp/sandbox", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}).encode()
-    return "/sandbox/execute_python", json.dumps(arguments).encode()
+        return f"/mcp/{route}", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}).encode()
+    return f"/{route}/execute_python", json.dumps(arguments).encode()
 
 
 def runs(gw: Gateway) -> list[str]:
@@ -53,9 +60,9 @@ def no_runs_left(gw: Gateway) -> None:
     assert wait_for(lambda: not runs(gw), 25), f"runs of an earlier test still going: {runs(gw)}"
 
 
-@pytest.mark.parametrize("path", ["openapi", "mcp"])
-def test_a_run_whose_client_hangs_up_is_killed(gw: Gateway, path: str) -> None:
-    url, body = request(path, {"code": LONG_RUN, "timeout_seconds": 25})
+@pytest.mark.parametrize(("path", "route"), FRONTS_AND_ROUTES)
+def test_a_run_whose_client_hangs_up_is_killed(gw: Gateway, path: str, route: str) -> None:
+    url, body = request(path, {"code": LONG_RUN, "timeout_seconds": 25}, route)
     headers = [f"{k}: {v}" for k, v in {**gw.headers(), **MCP_HEADERS}.items()]
     host, port = address(gw)  # the MCP front checks Host against DNS rebinding: loopback passes
     head = [f"POST {url} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json", *headers]
@@ -68,9 +75,9 @@ def test_a_run_whose_client_hangs_up_is_killed(gw: Gateway, path: str) -> None:
     assert time.monotonic() - started < TIME_LIMIT_SECONDS, "killed only when the gateway's time limit fired"
 
 
-@pytest.mark.parametrize("path", ["openapi", "mcp"])
-def test_a_run_the_gateway_gives_up_on_is_killed(gw: Gateway, path: str) -> None:
-    url, body = request(path, {"code": LONG_RUN, "timeout_seconds": 25})
+@pytest.mark.parametrize(("path", "route"), FRONTS_AND_ROUTES)
+def test_a_run_the_gateway_gives_up_on_is_killed(gw: Gateway, path: str, route: str) -> None:
+    url, body = request(path, {"code": LONG_RUN, "timeout_seconds": 25}, route)
     headers = {**gw.headers(), **MCP_HEADERS, "Content-Type": "application/json"}
     answer = httpx.post(gw.url + url, content=body, headers=headers, timeout=15)
     gave_up = time.monotonic()

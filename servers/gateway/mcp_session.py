@@ -8,7 +8,10 @@ mcpo creates `ClientSession`s and opens their transports itself; the names its m
   client (lean_exchange.py) instead of through the SDK's session machinery, which profiling showed to be 40-49% of
   the gateway's CPU per call; it runs in the caller's task, so a caller that goes away or times out cancels the
   upstream request. Anything else (stdio, SSE, a stateful upstream, initialize, tools/list, ping) stays on the SDK;
+  a tools/call there that is cancelled sends the upstream `notifications/cancelled` (upstream_cancel.py);
 - every tools/call carries the request's correlation ID and caller in `_meta` (upstream_meta.py);
+- an upstream's `notifications/tools/list_changed` sets the session's `tools_changed` event (the SDK's
+  `message_handler`), on which tool_list_watch.py lists its tools again;
 - tool results are validated against the tool's output schema as before, but with one compiled validator per
   schema: the SDK's `jsonschema.validate` checks the schema itself on every call, which profiling showed to be
   over a third of the gateway's CPU per tool call.
@@ -24,6 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 import mcpo.main
 from jsonschema import SchemaError, ValidationError
@@ -36,7 +40,7 @@ from mcp.shared.exceptions import McpError
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from servers.gateway import lean_exchange
+from servers.gateway import lean_exchange, upstream_cancel
 from servers.gateway.upstream_client import MAX_CONNECTIONS_PER_UPSTREAM, upstream_http_client
 from servers.gateway.upstream_meta import upstream_meta
 
@@ -78,10 +82,19 @@ async def streamable_http(
 
 class GatewayClientSession(ClientSession):
     def __init__(self, read_stream: Any, write_stream: Any, *args: Any, **kwargs: Any) -> None:
+        self.tools_changed = asyncio.Event()
+        kwargs.setdefault("message_handler", self._on_message)
         super().__init__(read_stream, write_stream, *args, **kwargs)
         self._transport = _transports.get(read_stream)
         self._protocol_version: str | None = None
         self._lean_ids = itertools.count(1)
+
+    async def _on_message(self, message: Any) -> None:
+        """What the upstream sends on its own: a tool-list change is noted; the rest is ignored, as by default."""
+        if isinstance(message, mcp_types.ServerNotification) and isinstance(
+            message.root, mcp_types.ToolListChangedNotification
+        ):
+            self.tools_changed.set()
 
     async def initialize(self) -> mcp_types.InitializeResult:
         result = await super().initialize()
@@ -100,7 +113,12 @@ class GatewayClientSession(ClientSession):
         meta = {**(meta or {}), **upstream_meta()}
         target = self._lean_target()
         if target is None:
-            return await super().call_tool(name, arguments, read_timeout_seconds, progress_callback, meta=meta)
+            request_id = upstream_cancel.next_request_id(self)  # no await before super() sends it: same id
+            try:
+                return await super().call_tool(name, arguments, read_timeout_seconds, progress_callback, meta=meta)
+            except anyio.get_cancelled_exc_class():
+                await upstream_cancel.tell_cancelled(self, request_id)
+                raise
         try:
             result = await lean_exchange.call_tool(
                 target, next(self._lean_ids), name, arguments, meta, progress_callback

@@ -20,7 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.applications import Starlette
 
-from servers.common.http import build_http_app
+from servers.common.http import Transport, build_http_app
 from servers.common.metrics import ToolMetrics
 from servers.common.upstream_auth import UpstreamAuth, from_env
 from servers.sandbox.caller import caller_key
@@ -29,6 +29,8 @@ from servers.sandbox.metrics import SandboxMetrics
 from servers.sandbox.pool import Busy, RunPool
 from servers.sandbox.runner import ExecutionResult, PipSettings, RunnerSettings, Sandbox
 
+TRANSPORTS: tuple[Transport, ...] = ("streamable-http", "sse")
+DEFAULT_TRANSPORTS: tuple[Transport, ...] = ("streamable-http",)  # SSE only when asked for (SANDBOX_TRANSPORTS)
 NAME = "mcpstack-sandbox"
 VERSION = "0.2.0"
 logger = logging.getLogger("mcpstack.sandbox")
@@ -44,6 +46,15 @@ def _optional_int(env: dict[str, str], key: str) -> int | None:
 
 def _float(env: dict[str, str], key: str, default: float) -> float:
     return float(env[key]) if env.get(key, "").strip() else default
+
+
+def _transports(env: dict[str, str]) -> tuple[Transport, ...]:
+    """SANDBOX_TRANSPORTS: the HTTP transports to serve, comma-separated (default: streamable HTTP only)."""
+    names = {name.strip() for name in env.get("SANDBOX_TRANSPORTS", "").split(",") if name.strip()}
+    chosen = tuple(transport for transport in TRANSPORTS if transport in names)
+    if unknown := sorted(names - set(chosen)):
+        raise ValueError(f"SANDBOX_TRANSPORTS: unknown {', '.join(unknown)}; known: {', '.join(TRANSPORTS)}")
+    return chosen or DEFAULT_TRANSPORTS
 
 
 def _pip_settings(env: dict[str, str]) -> PipSettings | None:
@@ -76,6 +87,7 @@ class SandboxSettings:
     max_queued_per_caller: int | None = None  # and of the queue (None: the whole queue)
     max_code_bytes: int = 100_000
     required_layers: frozenset[Layer] = frozenset()
+    transports: tuple[Transport, ...] = DEFAULT_TRANSPORTS  # /mcp; "sse": /sse too
     runner: RunnerSettings = field(default_factory=RunnerSettings)
 
     @classmethod
@@ -92,6 +104,7 @@ class SandboxSettings:
             max_queued_per_caller=_optional_int(env, "SANDBOX_MAX_QUEUED_PER_CALLER"),
             max_code_bytes=_int(env, "SANDBOX_MAX_CODE_BYTES", cls.max_code_bytes),
             required_layers=parse_layers(env.get("SANDBOX_REQUIRED_LAYERS") or "") or frozenset(),
+            transports=_transports(env),
             runner=RunnerSettings(
                 python=env.get("SANDBOX_PYTHON", ""),
                 output_limit_bytes=_int(env, "SANDBOX_OUTPUT_LIMIT_BYTES", runner.output_limit_bytes),
@@ -242,7 +255,7 @@ def create_app(
     app = build_http_app(
         service.server,
         registry=service.metrics.registry,
-        transports=("streamable-http",),
+        transports=service.settings.transports,
         health=service.health,
         auth=auth,
     )

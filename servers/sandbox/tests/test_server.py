@@ -359,6 +359,14 @@ def test_an_unknown_layer_name_is_a_clear_error() -> None:
         SandboxSettings.from_env({"SANDBOX_REQUIRED_LAYERS": "seccomp,network_namespce"})
 
 
+def test_the_transports_served_from_the_environment() -> None:
+    assert SandboxSettings.from_env({}).transports == ("streamable-http",)
+    both = SandboxSettings.from_env({"SANDBOX_TRANSPORTS": " sse , streamable-http"})
+    assert both.transports == ("streamable-http", "sse")
+    with pytest.raises(ValueError, match=r"SANDBOX_TRANSPORTS: unknown websocket"):
+        SandboxSettings.from_env({"SANDBOX_TRANSPORTS": "sse,websocket"})
+
+
 def test_the_server_refuses_to_start_without_a_required_layer() -> None:
     settings = SandboxSettings(
         required_layers=frozenset({Layer.SECCOMP, Layer.NETWORK_NAMESPACE, Layer.PID_NAMESPACE}),
