@@ -289,6 +289,10 @@ class GatewayLimits(Model):
     concurrency_wait_seconds: float = Field(
         default=2.0, ge=0, description="how long a request beyond that waits for a slot before 429"
     )
+    max_event_streams_per_caller: int = Field(
+        default=8, ge=1, description="MCP front GET streams of one verified user (else one key) at once; more: 429"
+    )
+    max_event_streams: int = Field(default=1024, ge=1, description="MCP front GET streams of a gateway process at once")
 
 
 class PublicDetails(Model):
@@ -329,6 +333,11 @@ class Gateway(Model):
     routes: dict[Name, GatewayRoute] = Field(min_length=1)
     clients: dict[Name, GatewayClient] = Field(min_length=1)
     timeout_seconds: float = Field(default=30.0, gt=0, description="upstream tool call time limit")
+    tool_list_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0.5,
+        description="how often each upstream's tools are listed again to notice changes (at once when it says so)",
+    )
     rate_limits: RateLimits = RateLimits()
     limits: GatewayLimits = GatewayLimits()
     cors_origins: list[str] = Field(default_factory=list)

@@ -122,6 +122,7 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
         ],
         "default_tenant": catalog.tenancy.default_tenant,
         "timeout_seconds": gateway.timeout_seconds,
+        "tool_list_refresh_seconds": gateway.tool_list_refresh_seconds,
         "rate_limits": {
             "per_client_per_minute": gateway.rate_limits.per_client_per_minute,
             "global_per_minute": gateway.rate_limits.global_per_minute,

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         loop=args.loop,
         http=http_server.protocol(args.http),  # uvicorn's protocol, with a deadline for request headers
         log_level=args.log_level.lower(),
+        lifespan="on",  # a start-up that fails stops the gateway, rather than serving without its upstreams
         access_log=False,
         log_config=None,
     )

@@ -5,6 +5,9 @@ nothing (slowloris) stays open for ever. Here every connection must complete a r
 deadline, counted from when it opened or from the end of its previous response; otherwise it gets 408 and is
 closed. The classes are uvicorn's own, selected with uvicorn's `http` setting; the deadline comes from the
 gateway's config file, read once per process (so it reaches every worker process too).
+
+They also tell the app when the server starts shutting down (`SHUTTING_DOWN`): uvicorn then waits for every
+response in progress to finish, so a response that lasts (the MCP front's GET stream) must end by itself.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ else:  # pragma: no cover - a development environment without the C parser
     HttpToolsProtocol = H11Protocol  # type: ignore[assignment,misc]
 
 logger = logging.getLogger("mcpstack.gateway.edge")
+SHUTTING_DOWN = asyncio.Event()  # set when uvicorn begins its shutdown (it calls every connection's `shutdown`)
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
@@ -43,6 +47,10 @@ class _HeaderDeadline:
     client: tuple[str, int] | None
     cycle: Any
     _deadline: asyncio.TimerHandle | None = None
+
+    def shutdown(self) -> None:
+        SHUTTING_DOWN.set()
+        super().shutdown()  # type: ignore[misc]
 
     def _arm(self) -> None:
         self._disarm()

@@ -8,6 +8,11 @@ mcp_server.py answers tools/list and tools/call. HTTP-level refusals are problem
 MCP are JSON-RPC errors with the problem in `data`. Every answer carries X-Request-ID. Host and Origin are
 checked against DNS rebinding (servers/common/rebinding.py: loopback plus MCP_ALLOWED_HOSTS).
 
+Tool-list changes reach a client on its GET stream (mcp_event_stream.py; tool_list_watch.py notices them). The
+SDK's clients open that stream only when the server issued an `Mcp-Session-Id`, so `initialize` is answered with
+one: a random id that carries nothing. Every request is still admitted on its own key and signed user, so any
+replica serves any request with any session id: nothing is looked up by it and nothing needs stickiness.
+
 The hot request, a POST of one plain tools/call, is answered by the fast path (mcp_fast_call.py: the same
 handler and bytes, without the SDK's per-request transport, session and task groups) when `fast_call` is on,
 as it is by default; the tests turn it off to compare both paths' answers.
@@ -15,7 +20,10 @@ as it is by default; the tests turn it off to compare both paths' answers.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import secrets
 import time
 from contextlib import AsyncExitStack
 
@@ -24,20 +32,25 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from servers.common.rebinding import transport_security
 from servers.gateway import edge, problems
 from servers.gateway.body import ClientGone, replay
-from servers.gateway.context import HEADER, begin_request, set_caller
+from servers.gateway.context import HEADER, begin_request
 from servers.gateway.edge import Refusal
 from servers.gateway.hangup import CancelOnHangUp
-from servers.gateway.identity import InvalidIdentity
+from servers.gateway.mcp_event_stream import EventStreams
 from servers.gateway.mcp_fast_call import FastCall
 from servers.gateway.mcp_metrics import McpMetrics
-from servers.gateway.mcp_proxy import UpstreamTools
+from servers.gateway.mcp_proxy import UpstreamTools, current_session
 from servers.gateway.mcp_server import CALL_KEY, SCOPE_KEY, FrontRequest, McpToolServer
 from servers.gateway.metrics import OTHER
 from servers.gateway.middleware import CLIENT_CLOSED, GatewayMiddleware, Message, Receive, Scope, Send
+from servers.gateway.openapi_rebuild import rebuild_endpoints
 from servers.gateway.status import respond
+from servers.gateway.tool_list_watch import ToolListWatch, refresh_forever
+from servers.gateway.upstreams import Upstream
 
 PREFIX = "/mcp/"
 PROGRESS_TOKEN = b'"progressToken"'  # a request that asks for progress is answered as an SSE stream
+INITIALIZE = b'"initialize"'
+SESSION_HEADER = b"mcp-session-id"
 access_log = logging.getLogger("mcpstack.gateway.access")
 refusals = logging.getLogger("mcpstack.gateway.refused")
 
@@ -47,7 +60,9 @@ class McpFront:
         self.gateway = gateway
         self.settings = gateway.settings
         self.metrics = McpMetrics(gateway.metrics)
-        self.tools = UpstreamTools(gateway.settings.timeout_seconds)
+        limits = gateway.settings.limits
+        self.watch = ToolListWatch(per_caller=limits.max_event_streams_per_caller, total=limits.max_event_streams)
+        self.tools = UpstreamTools(gateway.settings.timeout_seconds, on_change=self.watch.publish)
         tool_server = McpToolServer(gateway, self.tools, self.metrics)
         self.server = tool_server.server
         # One JSON body per POST, the cheapest answer; a request with a progressToken gets an SSE stream, which
@@ -60,6 +75,7 @@ class McpFront:
             self.server, json_response=False, stateless=True, security_settings=security
         )
         self.fast = FastCall(tool_server, security) if fast_call else None
+        self.streams = EventStreams(self.tools, self.watch, security, self.metrics)
         self._single = edge.single_headers(gateway.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,12 +83,40 @@ class McpFront:
             async with AsyncExitStack() as stack:
                 await stack.enter_async_context(self.manager.run())
                 await stack.enter_async_context(self.streaming.run())
-                await self.gateway(scope, receive, send)
+                refreshers = self._start_refreshers()
+                try:
+                    await self.gateway(scope, receive, send)
+                finally:
+                    self.streams.closing.set()
+                    for task in refreshers:
+                        task.cancel()
+                    await asyncio.gather(*refreshers, return_exceptions=True)
             return
         if scope["type"] == "http" and scope["path"].startswith(PREFIX):
             await self._serve(scope, receive, send)
             return
         await self.gateway(scope, receive, send)
+
+    def _start_refreshers(self) -> list[asyncio.Task[None]]:
+        """One task per upstream that lists its tools again (tool_list_watch.py), counted in the metrics."""
+
+        def counted(upstream: str, trigger: str, outcome: str) -> None:
+            self.metrics.tool_list_refreshes.labels(upstream, trigger, outcome).inc()
+
+        async def relist(upstream: Upstream) -> bool:
+            changed = await self.tools.refresh(upstream)
+            if changed:  # the OpenAPI path's endpoints follow (a reconnect builds them anyway)
+                await rebuild_endpoints(upstream)
+            return changed
+
+        every = self.settings.tool_list_refresh_seconds
+        return [
+            asyncio.create_task(
+                refresh_forever(upstream, relist, _tools_changed, every, counted),
+                name=f"tool-list-refresh:{upstream.name}",
+            )
+            for upstream in self.gateway.upstreams.by_name.values()
+        ]
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -80,10 +124,13 @@ class McpFront:
         route = scope["path"][len(PREFIX) :].strip("/")
         started, outcome = time.perf_counter(), {"status": 500, "answered": False}
 
+        session_id: list[tuple[bytes, bytes]] = []  # an initialize's answer issues one
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome["status"], outcome["answered"] = message["status"], True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                added = [(b"x-request-id", request_id.encode()), *session_id]
+                message["headers"] = [*message.get("headers", []), *added]
             await send(message)
 
         self.gateway.metrics.in_flight.inc()
@@ -101,6 +148,11 @@ class McpFront:
                         outcome["status"] = CLIENT_CLOSED
                     return
                 manager = self.streaming if PROGRESS_TOKEN in body else self.manager
+                if INITIALIZE in body and _is_initialize(body):
+                    session_id.append((SESSION_HEADER, secrets.token_urlsafe(24).encode()))
+            elif scope["method"] == "GET" and await self.streams.accepts(scope):
+                await self.streams.serve(front, scope, receive, send_with_id)
+                return
 
             def hung_up(_: Scope) -> None:  # the call is cancelled, its upstream request with it (hangup.py)
                 if not outcome["answered"]:
@@ -139,24 +191,7 @@ class McpFront:
     async def _admit(self, headers: dict[str, str], route: str, request_id: str) -> FrontRequest:
         """The request's caller and route, as the OpenAPI path decides them; else the Refusal to answer."""
         gateway = self.gateway
-        client = gateway.keys.client_for(headers.get("authorization"))
-        if client is None:
-            gateway.metrics.denied.labels("unauthenticated", "-").inc()
-            raise Refusal(
-                problems.UNAUTHORIZED,
-                "send 'Authorization: Bearer <API key>'",
-                {"WWW-Authenticate": 'Bearer realm="mcpstack"'},
-            )
-        set_caller(client=client)
-        try:
-            caller = await gateway.policy.identify(client, headers)
-        except InvalidIdentity as exc:
-            gateway.metrics.denied.labels("identity", "-").inc()
-            raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
-        set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
-        gateway.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
-        if caller.user_id:
-            gateway.metrics.saw_user(caller.user_id)
+        caller = await gateway.identify_caller(headers)
         if caller.tenant is None:
             gateway.metrics.denied.labels("tenant", "-").inc()
             raise Refusal(problems.FORBIDDEN, "no tenant admits this user")
@@ -168,3 +203,17 @@ class McpFront:
             raise Refusal(problems.FORBIDDEN, f"route {route!r} is not available to tenant {caller.tenant!r}")
         upstream = gateway.upstreams.by_name[gateway.policy.upstream(caller, route)]
         return FrontRequest(route, caller, request_id, upstream, allowed)
+
+
+def _tools_changed(upstream: Upstream) -> asyncio.Event | None:
+    """The event the upstream's current session sets when it reports a tool-list change (mcp_session.py)."""
+    session = current_session(upstream)
+    return getattr(session, "tools_changed", None) if session is not None else None
+
+
+def _is_initialize(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("method") == "initialize"

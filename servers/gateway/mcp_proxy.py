@@ -4,8 +4,9 @@ No new connections: a call goes out through the `ClientSession` mcpo keeps per u
 it; mcp_session.py sends its tools/calls to a stateless streamable-HTTP upstream as one POST each, lean_exchange.py,
 on the pooled, call-isolating HTTP client, with the correlation ID and caller in `_meta`), so the MCP front and the
 OpenAPI path share one pool of HTTP connections per upstream. The tool list is fetched once per
-connection (a reconnect lists again: a server that changed its tools is seen after it reconnects) and handed to
-clients as the upstream declared it: input and output schemas, annotations, titles.
+connection and again whenever tool_list_watch.py asks (the upstream said its tools changed, or the refresh interval
+passed); a listing that differs from the one before it is published as a change. Tools are handed to clients as the
+upstream declared them: input and output schemas, annotations, titles.
 
 A call ends one of five ways, each for that call alone: the upstream's result (an `isError` result included),
 the upstream's own JSON-RPC error, `bad-upstream-reply` when its exchange failed (isolation.py),
@@ -17,6 +18,7 @@ cancels only it, its upstream request included.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from mcp import ClientSession
@@ -26,6 +28,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, Tool
 
 from servers.gateway import errors, isolation, problems
 from servers.gateway.mcp_errors import ProblemError
+from servers.gateway.tool_list_watch import fingerprint
 from servers.gateway.upstreams import Upstream, describe_error
 
 
@@ -41,26 +44,40 @@ def unavailable(upstream: Upstream, route: str, why: str | None = None) -> Probl
 
 
 class UpstreamTools:
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, on_change: Callable[[str], None] = lambda upstream: None) -> None:
         self.timeout_seconds = timeout_seconds
+        self.on_change = on_change  # called with the upstream's name when a listing differs from the one before
         self._lists: dict[str, tuple[tuple[int, float], list[Tool]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def tools(self, upstream: Upstream, route: str) -> list[Tool]:
-        """The upstream's tools as it lists them, fetched once per connection."""
+    def latest(self, upstream: str) -> list[Tool] | None:
+        """The upstream's tools as last listed (None: never listed)."""
+        cached = self._lists.get(upstream)
+        return cached[1] if cached is not None else None
+
+    async def refresh(self, upstream: Upstream) -> bool:
+        """List the upstream's tools again now, whatever is cached; whether they changed."""
+        before = self.latest(upstream.name)
+        after = await self.tools(upstream, upstream.name, fresh=True)
+        return before is not None and fingerprint(before, None) != fingerprint(after, None)
+
+    async def tools(self, upstream: Upstream, route: str, *, fresh: bool = False) -> list[Tool]:
+        """The upstream's tools as it lists them, fetched once per connection (`fresh`: fetched now)."""
         session = current_session(upstream)
         if session is None:
             raise unavailable(upstream, route)
         epoch = (id(session), upstream.since)
         cached = self._lists.get(upstream.name)
-        if cached is not None and cached[0] == epoch:
+        if not fresh and cached is not None and cached[0] == epoch:
             return cached[1]
         async with self._locks.setdefault(upstream.name, asyncio.Lock()):
             cached = self._lists.get(upstream.name)
-            if cached is not None and cached[0] == epoch:
+            if not fresh and cached is not None and cached[0] == epoch:
                 return cached[1]
             listed = await self._bounded(upstream, route, self._list_all(session))
             self._lists[upstream.name] = (epoch, listed)
+            if cached is not None and fingerprint(cached[1], None) != fingerprint(listed, None):
+                self.on_change(upstream.name)
             return listed
 
     @staticmethod

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 from mcp.types import CallToolRequest, ListToolsRequest, ListToolsResult, ServerResult
 
@@ -51,7 +51,8 @@ class FrontRequest:
 
 class CachingServer(Server[Any, Any]):
     """A low-level MCP server whose default initialization options are built once (its handlers are all
-    registered before the first request)."""
+    registered before the first request). They declare `tools.listChanged`: a client with a GET stream is told
+    when the tools it may see change (mcp_event_stream.py)."""
 
     _options: InitializationOptions | None = None
 
@@ -59,7 +60,7 @@ class CachingServer(Server[Any, Any]):
         if args or kwargs:
             return super().create_initialization_options(*args, **kwargs)
         if self._options is None:
-            self._options = super().create_initialization_options()
+            self._options = super().create_initialization_options(NotificationOptions(tools_changed=True))
         return self._options
 
 

@@ -189,30 +189,16 @@ class GatewayMiddleware:
 
         caller = None
         if not (self.settings.public_docs and (rest in DOC_PATHS or route in DOC_PATHS)):
-            client = self.keys.client_for(headers.get("authorization"))
-            if client is None:
-                self.metrics.denied.labels("unauthenticated", "-").inc()
-                await respond(
-                    send,
-                    *problems.problem_response(
-                        problems.UNAUTHORIZED,
-                        "send 'Authorization: Bearer <API key>'",
-                        headers={"WWW-Authenticate": 'Bearer realm="mcpstack"'},
-                    ),
-                )
-                return
-            set_caller(client=client)
             try:
-                caller = await self.policy.identify(client, headers)
-            except InvalidIdentity as exc:
-                self.metrics.denied.labels("identity", "-").inc()
-                raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
-            set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+                caller = await self.identify_caller(headers)
+            except Refusal as refusal:
+                if refusal.kind is not problems.UNAUTHORIZED:
+                    raise
+                # no key: answered, not logged as a refusal (scanners would fill the log)
+                await respond(send, *problems.problem_response(refusal.kind, refusal.detail, headers=refusal.headers))
+                return
             name_caller(caller)  # for the upstream call's `_meta` (upstream_meta.py)
             exchange.extra.update(client=caller.client, tenant=caller.tenant or "-")
-            self.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
-            if caller.user_id:
-                self.metrics.saw_user(caller.user_id)
             if caller.tenant is None:  # before the route is even looked at: unknown routes get this check too
                 return await self._forbid(send, caller, "no tenant admits this user")
         if not known:
@@ -222,6 +208,30 @@ class GatewayMiddleware:
             await respond(send, *problems.problem_response(problems.NOT_FOUND, f"no route {route!r}"))
             return
         await self._route(scope, receive, send, caller, route, rest)
+
+    async def identify_caller(self, headers: dict[str, str]) -> Caller:
+        """The request's caller: the client its API key names and the end user it signed for, counted and put in the
+        log context. Raises the Refusal: 401 `unauthorized` without a known key, 401 `invalid-user-identity` for a
+        signed identity that does not verify. Both fronts (OpenAPI here, MCP in mcp_front.py) admit with it."""
+        client = self.keys.client_for(headers.get("authorization"))
+        if client is None:
+            self.metrics.denied.labels("unauthenticated", "-").inc()
+            raise Refusal(
+                problems.UNAUTHORIZED,
+                "send 'Authorization: Bearer <API key>'",
+                {"WWW-Authenticate": 'Bearer realm="mcpstack"'},
+            )
+        set_caller(client=client)
+        try:
+            caller = await self.policy.identify(client, headers)
+        except InvalidIdentity as exc:
+            self.metrics.denied.labels("identity", "-").inc()
+            raise Refusal(problems.INVALID_USER_IDENTITY, f"the signed user identity is not valid: {exc}") from None
+        set_caller(client=caller.client, tenant=caller.tenant or "-", user=caller.user_id or "")
+        self.metrics.client_requests.labels(caller.client, caller.tenant or "-").inc()
+        if caller.user_id:
+            self.metrics.saw_user(caller.user_id)
+        return caller
 
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, caller: Caller | None, route: str, rest: str
@@ -255,7 +265,7 @@ class GatewayMiddleware:
         if upstream.name != route:
             scope = {**scope, "path": f"/{upstream.name}/{rest}", "raw_path": f"/{upstream.name}/{rest}".encode()}
         if rest == "openapi.json":
-            epoch = upstream.since
+            epoch = upstream.tools_since  # a reconnect or a changed tool list: the cached specs are stale
             await self.discovery.serve(
                 scope, receive, send, upstream=upstream.name, route=route, allowed=allowed, epoch=epoch
             )

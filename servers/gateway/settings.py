@@ -59,6 +59,8 @@ class LimitSettings(_Settings):
     body_timeout_seconds: float = 10.0
     max_concurrent_requests_per_client: int = 32
     concurrency_wait_seconds: float = 2.0
+    max_event_streams_per_caller: int = 8  # the MCP front's GET streams (mcp_event_stream.py)
+    max_event_streams: int = 1024
 
 
 class IdentityHeaders(_Settings):
@@ -92,6 +94,7 @@ class GatewaySettings(_Settings):
     tenants: list[TenantSettings] = Field(default_factory=list)
     default_tenant: str | None = None
     timeout_seconds: float = 30.0
+    tool_list_refresh_seconds: float = 30.0  # tool_list_watch.py
     rate_limits: RateLimitSettings = RateLimitSettings()
     cors_origins: list[str] = Field(default_factory=list)
     public_docs: bool = False

@@ -22,7 +22,7 @@ logger = logging.getLogger("mcpstack.gateway.upstreams")
 State = Literal["connecting", "up", "down"]
 EPOCH = "mcpstack.epoch"  # in a call's ASGI scope: when the upstream connection it went out on came up (`since`)
 # FastAPI's own routes on every sub-app; everything else is a tool endpoint mcpo added.
-_BUILTIN_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+BUILTIN_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 class Backoff:
@@ -61,6 +61,7 @@ class Upstream:
         self.since = time.time()
         self.next_attempt_at: float | None = None
         self.tools: frozenset[str] = frozenset()
+        self.tools_since = self.since  # when the tool endpoints were built (a connect or a change): specs' cache key
         self._metrics = metrics
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
@@ -71,7 +72,7 @@ class Upstream:
         self._disconnected.set()
         self._suspect = asyncio.Event()
         self._gone_reason: str | None = None  # set by lose(): drop the connection at the next wake-up
-        self._builtin_routes = [r for r in app.router.routes if getattr(r, "path", None) in _BUILTIN_PATHS]
+        self._builtin_routes = [r for r in app.router.routes if getattr(r, "path", None) in BUILTIN_PATHS]
 
     @property
     def available(self) -> bool:
@@ -209,13 +210,26 @@ class Upstream:
         self.app.openapi_schema = None
         self.tools = frozenset()
 
-    def _mark_up(self) -> None:
+    def adopt_tool_routes(self, routes: list[Any]) -> None:
+        """Tool endpoints mcpo built for a changed tool list (openapi_rebuild.py) replace the current ones in one
+        step: no request finds the sub-app without its endpoints."""
+        self.app.router.routes[:] = [*self._builtin_routes, *routes]
+        self.app.openapi_schema = None
+        self._note_tools()
+        self.tools_since = time.time()
+        logger.info("upstream %s: %d tool endpoints rebuilt for a changed tool list", self.name, len(self.tools))
+
+    def _note_tools(self) -> None:
         self.tools = frozenset(
             getattr(r, "path", "/").strip("/")
             for r in self.app.router.routes
-            if getattr(r, "path", None) not in _BUILTIN_PATHS
+            if getattr(r, "path", None) not in BUILTIN_PATHS
         )
+
+    def _mark_up(self) -> None:
+        self._note_tools()
         self.state, self.since, self.last_error, self.next_attempt_at = "up", time.time(), None, None
+        self.tools_since = self.since
         self._gone_reason = None
         self._disconnected = asyncio.Event()
         self._metrics.upstream_up.labels(self.name).set(1)

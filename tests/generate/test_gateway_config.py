@@ -132,7 +132,10 @@ def test_edge_limits_and_status_details_come_from_the_catalog() -> None:
         "body_timeout_seconds": 10,
         "max_concurrent_requests_per_client": 32,
         "concurrency_wait_seconds": 2,
+        "max_event_streams_per_caller": 8,
+        "max_event_streams": 1024,
     }
+    assert section["tool_list_refresh_seconds"] == 30
     assert section["public_details"] == {"ready": False, "metrics": True}
 
 
