@@ -23,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 
 from e2e.gateway.conftest import Gateway, container, problem
 from mcpstack import REPO_ROOT
-from mcpstack.local.variants import variant_stack
+from mcpstack.local.variants import drop_route, variant_stack
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3
@@ -71,11 +71,10 @@ def small_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
     gateway["routes"]["probe"] = {"service": "probe"}
     for route in ("sandbox", "github"):  # their services are not in this stack
-        del gateway["routes"][route]
-        for tenant in catalog["tenancy"]["tenants"].values():
-            tenant["tools"].pop(route, None)
+        drop_route(catalog, route)
     catalog["slos"]["endpoints"] = {k: v for k, v in catalog["slos"]["endpoints"].items() if k.startswith("time/")}
     catalog["tenancy"]["tenants"]["platform"]["tools"]["probe"] = "*"
+    gateway["virtual_servers"]["gathered"] = {"routes": ["time-reference", "probe"]}
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +271,64 @@ def test_dns_rebinding_is_refused(gw: Gateway) -> None:
     refused = rpc(gw, "time", "initialize", params, Host="evil.example.com")
     assert 400 <= refused.status_code < 500
     assert json.dumps(rpc(gw, "time", "initialize", params).json()["result"]["serverInfo"])
+
+
+def test_a_virtual_server_gathers_its_routes_tools_under_route_names(gw: Gateway) -> None:
+    seen: list[float] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append(value)
+
+    async def scenario() -> tuple[dict[str, Any], Any, Any, Any, Any]:
+        async with mcp_session(gw, "gathered", gw.headers()) as session:
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            added = await session.call_tool("probe_add", {"a": 2, "b": 3})
+            now = await session.call_tool("time-reference_get_current_time", {"timezone": "Asia/Tokyo"})
+            unknown = await session.call_tool("nowhere_add", {"a": 1, "b": 1})
+            slow = await session.call_tool("probe_slow", {"seconds": 0.4}, progress_callback=progress)
+            return tools, added, now, unknown, slow
+
+    tools, added, now, unknown, slow = run(scenario())
+    assert set(tools) == {
+        "time-reference_get_current_time",
+        "time-reference_convert_time",
+        "probe_add",
+        "probe_slow",
+        "probe_fail",
+    }
+    assert tools["probe_add"].output_schema["properties"]["sum"]["type"] == "number"  # schemas as declared
+    assert added.structured_content == {"sum": 5.0}
+    assert "+09:00" in now.content[0].text
+    assert unknown.is_error and "Unknown tool: nowhere_add" in unknown.content[0].text
+    assert slow.content[0].text == "slept" and seen == [1, 2, 3, 4]
+    text = gw.get("/metrics").text  # counted by the member route, as on the route's own endpoint
+    assert 'gateway_mcp_requests_total{method="tools/call",route="probe",status="ok",tool="add"}' in text
+    assert 'gateway_mcp_requests_total{method="tools/list",route="gathered",status="ok",tool="-"}' in text
+
+
+def test_a_virtual_server_keeps_each_routes_tenancy(gw: Gateway) -> None:
+    staff = gw.headers("open-webui", user_id="u-staff", email="ann@example.com")
+
+    async def scenario() -> tuple[set[str], Any, MCPError]:
+        async with mcp_session(gw, "gathered", staff) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+            absent = await session.call_tool("probe_add", {"a": 1, "b": 1})
+            with pytest.raises(MCPError) as refused:
+                await session.call_tool(
+                    "time-reference_convert_time",
+                    {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"},
+                )
+            return names, absent, refused.value
+
+    names, absent, refused = run(scenario())
+    assert names == {"time-reference_get_current_time"}  # staff: no probe, only get_current_time of the other
+    assert absent.is_error and "Unknown tool: probe_add" in absent.content[0].text  # a route outside the tenant
+    assert refused.data["type"] == "urn:mcpstack:problem:forbidden"  # a tool outside it, on a route inside it
+    guest = gw.headers("open-webui", user_id="u-guest", email="gus@guest.example.com")  # guests: time only
+    problem(rpc(gw, "gathered", "tools/list", {}, **guest), 403, "forbidden")
+    arguments = {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}
+    fast = rpc(gw, "gathered", "tools/call", {"name": "time-reference_convert_time", "arguments": arguments}, **staff)
+    assert fast.json()["error"]["data"]["type"] == "urn:mcpstack:problem:forbidden"  # the fast path checks it too
 
 
 # Requests the MCP front's fast path (servers/gateway/mcp_fast_call.py) answers; every other one of the set goes to

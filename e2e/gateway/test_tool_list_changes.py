@@ -1,9 +1,10 @@
-"""Tool-list changes through the gateway's MCP front, end to end: an upstream that adds a tool is listed again (and
-its OpenAPI endpoints are rebuilt), and a client listening on its GET stream (the MCP SDK's own client, as Open WebUI uses it) is told with
-`notifications/tools/list_changed` — when the upstream says so (a stateful upstream sends the notification) and
-when it cannot (a stateless upstream: the gateway lists it again every `tool_list_refresh_seconds`). Only changes
-to tools the caller's tenant may see are announced; the stream is stateless (its event ids are the tools'
-fingerprint, so a reconnecting client hears of what it missed), limited per caller, and ends when the gateway stops.
+"""Tool-list changes through the gateway's MCP front, end to end: an upstream that adds a tool is listed again
+(and its OpenAPI endpoints are rebuilt), and a client listening on its GET stream (the MCP SDK's own client, as
+Open WebUI uses it) is told with `notifications/tools/list_changed` — when the upstream says so (a stateful
+upstream sends the notification) and when it cannot (a stateless upstream: the gateway lists it again every
+`tool_list_refresh_seconds`); a virtual server tells of a change in any of its routes. Only changes to tools the
+caller's tenant may see are announced; the stream is stateless (its event ids are the tools' fingerprint, so a
+reconnecting client hears of what it missed), limited per caller, and ends when the gateway stops.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def changing_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         gateway["routes"][name] = {"service": name}
         tenants["platform"]["tools"][name] = "*"
         tenants["staff"]["tools"][name] = ["echo"]  # staff never sees what `grow` adds
+    gateway["virtual_servers"]["changing"] = {"routes": list(CHANGERS)}
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +179,22 @@ def test_a_change_outside_the_callers_tenant_is_not_announced_to_it(gw: Gateway)
     told, staff_changes, staff_names = run(scenario())
     assert told is not None
     assert staff_changes == [] and staff_names == {"echo"}
+
+
+def test_a_virtual_server_tells_of_a_change_in_any_of_its_routes(gw: Gateway) -> None:
+    name = new_tool()
+
+    async def scenario() -> tuple[set[str], float | None, set[str]]:
+        async with listening(gw, "changing", gw.headers()) as client:
+            before = await client.names()
+            await client.session.call_tool("changes-polled_grow", {"name": name})
+            told = await client.told_within(10 * REFRESH_SECONDS + 5)
+            return before, told, await client.names()
+
+    before, told, after = run(scenario())
+    assert {"changes-pushed_echo", "changes-polled_grow"} <= before
+    assert told is not None
+    assert after == before | {f"changes-polled_{name}"}
 
 
 def open_stream(gw: Gateway, client: httpx.Client, route: str, headers: dict[str, str]) -> Any:

@@ -22,7 +22,7 @@ from e2e.gateway.conftest import Gateway, container
 from mcpstack.local.containers import LABEL_STACK
 from mcpstack.local.server_tokens import server_token
 from mcpstack.local.stack import LocalStack
-from mcpstack.local.variants import variant_stack
+from mcpstack.local.variants import drop_route, variant_stack
 from servers.common.tests.authorized import bearer
 
 pytestmark = pytest.mark.docker
@@ -54,10 +54,7 @@ def gateway_and_our_servers(catalog: dict[str, Any], overlay: dict[str, Any]) ->
     overlay["local"]["skip"] = sorted(name for name in catalog["services"] if name not in keep)
     gateway = catalog["services"]["mcpo"]["gateway"]
     gateway["rate_limits"].update(per_client_per_minute=100_000, global_per_minute=100_000)
-    del gateway["routes"]["github"]  # not in this stack
-    for tenant in catalog["tenancy"]["tenants"].values():
-        tenant["tools"].pop("github", None)
-    catalog["slos"]["endpoints"] = {k: v for k, v in catalog["slos"]["endpoints"].items() if not k.startswith("github")}
+    drop_route(catalog, "github")  # not in this stack
     gateway["routes"]["time-sse"] = {**gateway["routes"]["time"], "transport": "sse", "required": False}
     catalog["tenancy"]["tenants"]["platform"]["tools"]["time-sse"] = "*"
 

@@ -59,6 +59,7 @@ def _check_service(
     yield from _check_references(catalog, name, service, generators)
     if isinstance(service, GatewayService):
         yield from _check_routes(catalog, name, service)
+        yield from _check_virtual_servers(name, service)
         yield from _check_gateway_settings(catalog, name, service)
     if isinstance(service, RedisService):
         yield from _check_redis_password(catalog, name, service)
@@ -120,6 +121,19 @@ def _check_routes(catalog: Catalog, name: str, gateway: GatewayService) -> Itera
                     f"it offers {', '.join(target.mcp.transports)}"
                 ),
             )
+
+
+def _check_virtual_servers(name: str, gateway: GatewayService) -> Iterator[tuple[KeyPath, str]]:
+    routes = gateway.gateway.routes
+    for virtual_name, virtual in gateway.gateway.virtual_servers.items():
+        path: KeyPath = ("services", name, "gateway", "virtual_servers", virtual_name)
+        if virtual_name in routes:
+            yield path, f"a route has this name too: both would be /mcp/{virtual_name}; rename one"
+        for index, route in enumerate(virtual.routes):
+            if route not in routes:
+                yield (*path, "routes", index), _missing("gateway route", route, routes)
+            elif virtual.routes.index(route) != index:
+                yield (*path, "routes", index), f"route {route!r} is listed twice"
 
 
 def _check_gateway_settings(catalog: Catalog, name: str, gateway: GatewayService) -> Iterator[tuple[KeyPath, str]]:
@@ -220,9 +234,10 @@ def _check_kind_references(catalog: Catalog, name: str, service: ServiceBase) ->
                     (*base, "open_webui", "gateway_client"),
                     _missing("gateway client", settings.gateway_client, gateway.gateway.clients),
                 )
+            offerable = {*gateway.gateway.routes, *gateway.gateway.virtual_servers}
             for index, route in enumerate(settings.routes or []):
-                if route not in gateway.gateway.routes:
-                    yield (*base, "open_webui", "routes", index), _missing("route", route, gateway.gateway.routes)
+                if route not in offerable:
+                    yield (*base, "open_webui", "routes", index), _missing("route or virtual server", route, offerable)
         yield from _check_open_webui_replicas(name, service)
     if not service.local_only:
         for needed in sorted(dependency_graph(catalog)[name]):

@@ -329,9 +329,24 @@ class UserDirectory(Model):
     max_cached_users: int = Field(default=10_000, ge=1, description="users whose groups are kept at once")
 
 
+class VirtualServer(Model):
+    """An MCP server the gateway serves at /mcp/NAME that gathers several routes' tools, each named ROUTE_TOOL;
+    each route keeps its own tenancy, limits and upstream (docs/gateway.md, *Virtual servers*)."""
+
+    description: str = Field(default="", description="what it offers, shown to Open WebUI's users")
+    routes: list[Name] = Field(min_length=1, description="the gateway routes whose tools it serves")
+    offer_to_users: bool = Field(
+        default=False,
+        description="Open WebUI offers it as one MCP tool server (beside the routes it offers); default: not offered",
+    )
+
+
 class Gateway(Model):
     routes: dict[Name, GatewayRoute] = Field(min_length=1)
     clients: dict[Name, GatewayClient] = Field(min_length=1)
+    virtual_servers: dict[Name, VirtualServer] = Field(
+        default_factory=dict, description="MCP-only servers at /mcp/NAME that gather several routes' tools"
+    )
     timeout_seconds: float = Field(default=30.0, gt=0, description="upstream tool call time limit")
     tool_list_refresh_seconds: float = Field(
         default=30.0,
@@ -460,7 +475,10 @@ class OpenWebUISettings(Model):
         description="the gateway whose routes become Open WebUI's tool servers"
     )
     gateway_client: Name = Field(description="the gateway client (API key) Open WebUI presents")
-    routes: list[Name] | None = Field(default=None, description="gateway routes offered as tool servers; default all")
+    routes: list[Name] | None = Field(
+        default=None,
+        description="gateway routes (or virtual servers) offered as tool servers; default: those offered to users",
+    )
     redis: Annotated[Name, ServiceReference("redis")] | None = Field(
         default=None,
         description="the `redis` service the replicas share (websocket manager, app state); needed when replicas > 1",

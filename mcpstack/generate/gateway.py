@@ -107,6 +107,9 @@ def gateway_settings(catalog: Catalog, gateway_name: str) -> dict[str, Any]:
             }
             for name, route in sorted(gateway.routes.items())
         },
+        "virtual_servers": {
+            name: {"routes": list(virtual.routes)} for name, virtual in sorted(gateway.virtual_servers.items())
+        },
         "clients": {
             name: {
                 "key_file": _file_of(key_files, client.secret, gateway_name),

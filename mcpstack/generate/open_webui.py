@@ -35,22 +35,28 @@ def _gateway(catalog: Catalog, name: str) -> tuple[str, GatewayService]:
 
 
 def offered_routes(catalog: Catalog, name: str) -> list[str]:
-    """The gateway routes Open WebUI offers as tool servers: `open_webui.routes`, else every route
-    offered to users (not the test-only ones, `offer_to_users: false`)."""
+    """The gateway routes and virtual servers Open WebUI offers as tool servers: `open_webui.routes`, else every
+    route and virtual server offered to users (not the test-only routes, `offer_to_users: false`)."""
     settings = _open_webui(catalog, name).open_webui
     _, gateway = _gateway(catalog, name)
     if settings.routes is not None:
         return list(settings.routes)
-    return [route for route, spec in gateway.gateway.routes.items() if spec.offer_to_users]
+    routes = [route for route, spec in gateway.gateway.routes.items() if spec.offer_to_users]
+    return routes + [virtual for virtual, spec in gateway.gateway.virtual_servers.items() if spec.offer_to_users]
+
+
+def _over_mcp(gateway: GatewayService, offered: str) -> bool:
+    """Whether Open WebUI reaches `offered` over MCP: a virtual server always, a route when it says so."""
+    route = gateway.gateway.routes.get(offered)
+    return route is None or route.open_webui_connection == "mcp"
 
 
 def tool_ids(catalog: Catalog, name: str) -> list[str]:
     """Open WebUI's ids of the offered tool servers: `server:<connection id>`, `server:mcp:<id>` for MCP ones."""
     _, gateway = _gateway(catalog, name)
-    routes = gateway.gateway.routes
     return [
-        f"server:mcp:{route}" if routes[route].open_webui_connection == "mcp" else f"server:{route}"
-        for route in offered_routes(catalog, name)
+        f"server:mcp:{offered}" if _over_mcp(gateway, offered) else f"server:{offered}"
+        for offered in offered_routes(catalog, name)
     ]
 
 
@@ -86,17 +92,12 @@ def render_tool_server_connections(catalog: Catalog, name: str, secret: SecretVa
     base = f"http://{gateway_name}:{gateway.ports[0].port}"
     connections = []
     for route_name in offered_routes(catalog, name):
-        route = gateway.gateway.routes[route_name]
-        description = (
-            catalog.services[route.service].description
-            if route.service in catalog.services
-            else (f"{route.stdio.package} over stdio" if route.stdio else route_name)
-        )
         where = (
             {"type": "mcp", "url": f"{base}/mcp/{route_name}"}
-            if route.open_webui_connection == "mcp"
+            if _over_mcp(gateway, route_name)
             else {"type": "openapi", "url": f"{base}/{route_name}", "path": "openapi.json"}
         )
+        description = _description(catalog, gateway, route_name)
         connections.append(
             {
                 **where,
@@ -110,3 +111,13 @@ def render_tool_server_connections(catalog: Catalog, name: str, secret: SecretVa
             }
         )
     return json.dumps(connections, separators=(",", ":"))
+
+
+def _description(catalog: Catalog, gateway: GatewayService, offered: str) -> str:
+    virtual = gateway.gateway.virtual_servers.get(offered)
+    if virtual is not None:
+        return virtual.description or f"the tools of {', '.join(virtual.routes)}"
+    route = gateway.gateway.routes[offered]
+    if route.service in catalog.services:
+        return catalog.services[route.service].description
+    return f"{route.stdio.package} over stdio" if route.stdio else offered

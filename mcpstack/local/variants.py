@@ -19,6 +19,24 @@ from mcpstack.local.stack import LocalStack
 Mutation = Callable[[dict[str, Any], dict[str, Any]], None]  # (catalog, dev overlay) -> None, in place
 
 
+def drop_route(catalog: dict[str, Any], route: str, gateway: str = "mcpo") -> None:
+    """Remove a gateway route and what names it: tenants' tools, virtual servers' members (a virtual server left
+    with none goes too), SLO endpoints on it."""
+    settings = catalog["services"][gateway]["gateway"]
+    del settings["routes"][route]
+    for tenant in catalog["tenancy"]["tenants"].values():
+        tenant["tools"].pop(route, None)
+        tenant.get("credentials", {}).pop(route, None)
+    virtual_servers = settings.get("virtual_servers", {})
+    for name, virtual in list(virtual_servers.items()):
+        virtual["routes"] = [member for member in virtual["routes"] if member != route]
+        if not virtual["routes"]:
+            del virtual_servers[name]
+    endpoints = catalog.get("slos", {}).get("endpoints", {})
+    for endpoint in [e for e in endpoints if e.split("/")[0] == route]:
+        del endpoints[endpoint]
+
+
 def write_variant(directory: Path, mutate: Mutation) -> Path:
     shutil.copytree(DEFAULT_CONFIG_DIR, directory)
     catalog = yaml.safe_load((directory / "catalog.yaml").read_text())

@@ -25,12 +25,12 @@ from mcp.shared.version import SUPPORTED_PROTOCOL_VERSIONS
 from mcp.types import DEFAULT_NEGOTIATED_VERSION, JSONRPCMessage, JSONRPCNotification
 from starlette.requests import HTTPConnection
 
+from servers.gateway.front_request import FrontRequest
 from servers.gateway.http_server import SHUTTING_DOWN
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools
-from servers.gateway.mcp_server import FrontRequest
 from servers.gateway.middleware import Message, Receive, Scope, Send
-from servers.gateway.tool_list_watch import Subscription, ToolListWatch, fingerprint
+from servers.gateway.tool_list_watch import Subscription, ToolListWatch
 
 KEEPALIVE_SECONDS = 15.0
 MAX_SECONDS = 600.0  # then the client reconnects (with Last-Event-ID), perhaps to another replica
@@ -63,7 +63,7 @@ class EventStreams:
     async def serve(self, front: FrontRequest, scope: Scope, receive: Receive, send: Send) -> None:
         """Stream the caller's tool-list changes until it hangs up, MAX_SECONDS pass or the gateway stops.
         Raises the Refusal (429) when the caller has too many streams open."""
-        with self.watch.subscribe(front.upstream.name, front.caller, front.allowed) as subscription:
+        with self.watch.subscribe(front.upstream_names, front.caller) as subscription:
             self.metrics.event_streams.inc()
             try:
                 await self._stream(front, subscription, scope, receive, send)
@@ -103,15 +103,15 @@ class EventStreams:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _fingerprint(self, front: FrontRequest) -> str | None:
-        """What the caller sees now (listing the upstream if needed); None while the upstream is down."""
-        try:
-            return fingerprint(await self.tools.tools(front.upstream, front.route), front.allowed)
-        except Exception:  # the upstream is down: the stream still opens; changes are told once it is back
-            return None
+        """What the caller sees now (listing the upstreams if needed); a member whose upstream is down counts as
+        unknown: the stream still opens, and its tools' return is a change."""
+        listings = await asyncio.gather(
+            *(self.tools.tools(m.upstream, m.route) for m in front.members), return_exceptions=True
+        )
+        return front.fingerprint([None if isinstance(tools, BaseException) else tools for tools in listings])
 
     def _latest(self, front: FrontRequest) -> str | None:
-        listed = self.tools.latest(front.upstream.name)
-        return fingerprint(listed, front.allowed) if listed is not None else None
+        return front.fingerprint([self.tools.latest(member.upstream.name) for member in front.members])
 
 
 async def _woken(changed: asyncio.Event, gone: asyncio.Event, within: float) -> bool:

@@ -1,9 +1,11 @@
-"""The gateway's MCP front: every route served as MCP over streamable HTTP at /mcp/ROUTE, beside the OpenAPI path.
+"""The gateway's MCP front: every route served as MCP over streamable HTTP at /mcp/ROUTE, beside the OpenAPI path,
+and every virtual server (several routes' tools together) at /mcp/NAME.
 
 An ASGI layer around the gateway (GatewayMiddleware: the OpenAPI path, /health, /ready, /metrics). A request to
 /mcp/ROUTE is admitted here the way the OpenAPI path admits one, with the same code: unambiguous headers, the API
-key, the verified end user and tenant, the route and the tenant's tools, a body within the edge limits; then the
-MCP SDK's streamable HTTP transport serves it, statelessly (no session id: any replica serves any request), and
+key, the verified end user and tenant, the route (or a virtual server's routes) and the tenant's tools, a body
+within the edge limits; then the MCP SDK's streamable HTTP transport serves it, statelessly (any replica serves
+any request), and
 mcp_server.py answers tools/list and tools/call. HTTP-level refusals are problem+json answers; refusals inside
 MCP are JSON-RPC errors with the problem in `data`. Every answer carries X-Request-ID. Host and Origin are
 checked against DNS rebinding (servers/common/rebinding.py: loopback plus MCP_ALLOWED_HOSTS).
@@ -34,12 +36,13 @@ from servers.gateway import edge, problems
 from servers.gateway.body import ClientGone, replay
 from servers.gateway.context import HEADER, begin_request
 from servers.gateway.edge import Refusal
+from servers.gateway.front_request import FrontRequest, Member
 from servers.gateway.hangup import CancelOnHangUp
 from servers.gateway.mcp_event_stream import EventStreams
 from servers.gateway.mcp_fast_call import FastCall
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools, current_session
-from servers.gateway.mcp_server import CALL_KEY, SCOPE_KEY, FrontRequest, McpToolServer
+from servers.gateway.mcp_server import CALL_KEY, SCOPE_KEY, McpToolServer
 from servers.gateway.metrics import OTHER
 from servers.gateway.middleware import CLIENT_CLOSED, GatewayMiddleware, Message, Receive, Scope, Send
 from servers.gateway.openapi_rebuild import rebuild_endpoints
@@ -164,7 +167,8 @@ class McpFront:
                 "refused %s: %s", refusal.kind.slug, refusal.detail, extra={"fields": {"cause": refusal.kind.slug}}
             )
             self.gateway.metrics.refused.labels(refusal.kind.slug).inc()
-            self.metrics.observe(route if route in self.settings.routes else OTHER, "http", "-", refusal.kind.slug, 0.0)
+            known = route in self.settings.routes or route in self.settings.virtual_servers
+            self.metrics.observe(route if known else OTHER, "http", "-", refusal.kind.slug, 0.0)
             await respond(
                 send_with_id, *problems.problem_response(refusal.kind, refusal.detail, headers=refusal.headers)
             )
@@ -195,14 +199,20 @@ class McpFront:
         if caller.tenant is None:
             gateway.metrics.denied.labels("tenant", "-").inc()
             raise Refusal(problems.FORBIDDEN, "no tenant admits this user")
-        if route not in self.settings.routes:
-            raise Refusal(problems.NOT_FOUND, f"no route {route!r}")
-        allowed = gateway.policy.allowed_tools(caller, route)
-        if allowed == set():
+        virtual = self.settings.virtual_servers.get(route)
+        if virtual is None and route not in self.settings.routes:
+            raise Refusal(problems.NOT_FOUND, f"no route or virtual server {route!r}")
+        members = []
+        for member_route in virtual.routes if virtual is not None else [route]:
+            allowed = gateway.policy.allowed_tools(caller, member_route)
+            if allowed != set():
+                upstream = gateway.upstreams.by_name[gateway.policy.upstream(caller, member_route)]
+                members.append(Member(member_route, upstream, allowed))
+        if not members:
             gateway.metrics.denied.labels("tenant", caller.tenant).inc()
-            raise Refusal(problems.FORBIDDEN, f"route {route!r} is not available to tenant {caller.tenant!r}")
-        upstream = gateway.upstreams.by_name[gateway.policy.upstream(caller, route)]
-        return FrontRequest(route, caller, request_id, upstream, allowed)
+            what = "virtual server" if virtual is not None else "route"
+            raise Refusal(problems.FORBIDDEN, f"{what} {route!r} is not available to tenant {caller.tenant!r}")
+        return FrontRequest(route, caller, request_id, tuple(members), virtual=virtual is not None)
 
 
 def _tools_changed(upstream: Upstream) -> asyncio.Event | None:

@@ -1,9 +1,10 @@
 """The MCP front's server: one low-level MCP server whose tools/list and tools/call act for the request's route
 and caller (admitted by mcp_front.py), with the OpenAPI path's controls.
 
-tools/list: the route's upstream tools, only those the caller's tenant may see. tools/call: the tenant may call
-the tool, the caller's rate-limit buckets (ratelimit.py) have a token, the client has a concurrency slot; then the
-call goes to the upstream (mcp_proxy.py). A refusal is a JSON-RPC error carrying the problem (mcp_errors.py).
+tools/list: the route's upstream tools, only those the caller's tenant may see (a virtual server's: each member
+route's, named ROUTE_TOOL; front_request.py). tools/call: the tenant may call the tool, the caller's rate-limit
+buckets (ratelimit.py) have a token, the client has a concurrency slot; then the call goes to the upstream
+(mcp_proxy.py). A refusal is a JSON-RPC error carrying the problem (mcp_errors.py).
 Results pass through untouched: `structuredContent`, `isError`, every content block. Progress the upstream
 reports is forwarded to a caller that asked for it (a `progressToken`), as far as the response mode carries it.
 
@@ -14,17 +15,27 @@ front's one access log line (`CALL_KEY` in the request's scope) rather than a li
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
-from mcp.types import CallToolRequest, ListToolsRequest, ListToolsResult, ServerResult
+from mcp.types import (
+    CallToolRequest,
+    CallToolResult,
+    ListToolsRequest,
+    ListToolsResult,
+    ServerResult,
+    TextContent,
+    Tool,
+)
 
 from servers.gateway import problems
 from servers.gateway.context import begin_request, set_caller
+from servers.gateway.front_request import FrontRequest, Member
 from servers.gateway.mcp_errors import ProblemError
 from servers.gateway.mcp_metrics import McpMetrics
 from servers.gateway.mcp_proxy import UpstreamTools
@@ -32,21 +43,10 @@ from servers.gateway.metrics import OTHER
 from servers.gateway.middleware import GatewayMiddleware, Scope
 from servers.gateway.tenancy import Caller
 from servers.gateway.upstream_meta import name_caller
-from servers.gateway.upstreams import Upstream
 
 SCOPE_KEY = "mcpstack.mcp"
 CALL_KEY = "mcpstack.mcp.call"  # in the request's scope: the tools/call's fields for the access log line
-
-
-@dataclass(frozen=True)
-class FrontRequest:
-    """What the front admitted an HTTP request as: its route, caller, upstream and visible tools."""
-
-    route: str
-    caller: Caller
-    correlation_id: str
-    upstream: Upstream
-    allowed: set[str] | None  # None: every tool of the route
+logger = logging.getLogger("mcpstack.gateway.mcp")
 
 
 class CachingServer(Server[Any, Any]):
@@ -89,15 +89,34 @@ class McpToolServer:
         front = self._front_request()
         started, status = time.perf_counter(), "ok"
         try:
-            tools = await self.tools.tools(front.upstream, front.route)
-            if front.allowed is not None:
-                tools = [tool for tool in tools if tool.name in front.allowed]
+            if not front.virtual:
+                return ServerResult(ListToolsResult(tools=await self._member_tools(front, front.members[0])))
+            listed = await asyncio.gather(
+                *(self._member_tools(front, member) for member in front.members), return_exceptions=True
+            )
+            tools: list[Tool] = []
+            for member, result in zip(front.members, listed, strict=True):
+                if isinstance(result, ProblemError):  # a virtual server lists what its reachable routes have
+                    logger.info("virtual server %s lists no tools of %s: %s", front.route, member.route, result)
+                    continue
+                if isinstance(result, BaseException):
+                    raise result
+                tools.extend(result)
             return ServerResult(ListToolsResult(tools=tools))
         except ProblemError as exc:
             status = exc.kind.slug
             raise
         finally:
             self.metrics.observe(front.route, "tools/list", "-", status, time.perf_counter() - started)
+
+    async def _member_tools(self, front: FrontRequest, member: Member) -> list[Tool]:
+        """The member route's tools the caller may see, under the names the front gives them."""
+        tools = await self.tools.tools(member.upstream, member.route)
+        if member.allowed is not None:
+            tools = [tool for tool in tools if tool.name in member.allowed]
+        if front.virtual:
+            tools = [tool.model_copy(update={"name": front.exposed(member, tool.name)}) for tool in tools]
+        return tools
 
     async def _call_tool(self, request: CallToolRequest) -> ServerResult:
         scope = self.server.request_context.request.scope  # type: ignore[union-attr]
@@ -108,11 +127,18 @@ class McpToolServer:
         for the access log line go into the scope (`CALL_KEY`). Used by the SDK's server (above) and by the
         front's fast path (mcp_fast_call.py), which has no SDK request context and sends no progress."""
         front = self._adopt(scope[SCOPE_KEY])
-        name, arguments = request.params.name, request.params.arguments or {}
-        tool = name if name in front.upstream.tools else OTHER
+        arguments = request.params.arguments or {}
+        target = front.target(request.params.name)
+        if target is None:  # a virtual server's name no member has: a tool error, as an unknown tool upstream is
+            scope[CALL_KEY] = {"route": front.route, "tool": OTHER, "outcome": "tool-error"}
+            self.metrics.observe(front.route, "tools/call", OTHER, "tool-error", 0.0)
+            text = f"Unknown tool: {request.params.name}"
+            return ServerResult(CallToolResult(content=[TextContent(type="text", text=text)], isError=True))
+        member, name = target
+        tool = name if name in member.upstream.tools else OTHER
         started, status = time.perf_counter(), "ok"
         try:
-            result = await self._checked_call(front, name, arguments, progress)
+            result = await self._checked_call(front.caller, member, name, arguments, progress)
             status = "tool-error" if result.isError else "ok"
             return ServerResult(result)
         except ProblemError as exc:
@@ -122,14 +148,16 @@ class McpToolServer:
             status = "cancelled"
             raise
         finally:
-            self.metrics.observe(front.route, "tools/call", tool, status, time.perf_counter() - started)
-            scope[CALL_KEY] = {"route": front.route, "tool": tool, "outcome": status}
+            self.metrics.observe(member.route, "tools/call", tool, status, time.perf_counter() - started)
+            scope[CALL_KEY] = {"route": member.route, "tool": tool, "outcome": status}
 
-    async def _checked_call(self, front: FrontRequest, name: str, arguments: dict[str, Any], progress: Any) -> Any:
-        gateway, caller = self.gateway, front.caller
-        if not gateway.policy.may_call(caller, front.route, name):
+    async def _checked_call(
+        self, caller: Caller, member: Member, name: str, arguments: dict[str, Any], progress: Any
+    ) -> Any:
+        gateway = self.gateway
+        if not gateway.policy.may_call(caller, member.route, name):
             gateway.metrics.denied.labels("tenant", caller.tenant or "-").inc()
-            detail = f"tool {name!r} of {front.route!r} is not available to tenant {caller.tenant!r}"
+            detail = f"tool {name!r} of {member.route!r} is not available to tenant {caller.tenant!r}"
             raise ProblemError(problems.FORBIDDEN, detail)
         # a tool the upstream does not have: the upstream answers (an isError result or its JSON-RPC error)
         await self._rate_limit(caller)
@@ -142,7 +170,7 @@ class McpToolServer:
                     f"concurrency limit reached: {limit} concurrent requests per client",
                     retry_after=1,
                 )
-            return await self.tools.call(front.upstream, front.route, name, arguments, progress)
+            return await self.tools.call(member.upstream, member.route, name, arguments, progress)
 
     async def _rate_limit(self, caller: Caller) -> None:
         """The OpenAPI path's buckets (middleware.py): the user's inside the client's inside the global one."""

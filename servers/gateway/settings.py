@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIG_ENV = "MCPSTACK_GATEWAY_CONFIG"  # the config file's path, for every worker process
 
@@ -20,6 +20,10 @@ class _Settings(BaseModel):
 class RouteSettings(_Settings):
     required: bool = True
     tenant_upstreams: dict[str, str] = Field(default_factory=dict)  # tenant -> mcpo server name
+
+
+class VirtualServerSettings(_Settings):
+    routes: list[str]  # served together at /mcp/NAME, each tool as ROUTE_TOOL (front_request.py)
 
 
 class ClientSettings(_Settings):
@@ -91,6 +95,7 @@ class UserDirectorySettings(_Settings):
 class GatewaySettings(_Settings):
     routes: dict[str, RouteSettings]
     clients: dict[str, ClientSettings]
+    virtual_servers: dict[str, VirtualServerSettings] = Field(default_factory=dict)
     tenants: list[TenantSettings] = Field(default_factory=list)
     default_tenant: str | None = None
     timeout_seconds: float = 30.0
@@ -104,6 +109,16 @@ class GatewaySettings(_Settings):
     limits: LimitSettings = LimitSettings()
     public_details: PublicDetails = PublicDetails()
     workers: int | None = None  # processes; None: the CPUs this container may use (workers.py)
+
+    @model_validator(mode="after")
+    def _virtual_servers_gather_routes(self) -> GatewaySettings:
+        for name, virtual in self.virtual_servers.items():
+            if name in self.routes:
+                raise ValueError(f"virtual server {name!r} has a route's name: both would be /mcp/{name}")
+            unknown = [route for route in virtual.routes if route not in self.routes]
+            if unknown:
+                raise ValueError(f"virtual server {name!r} names unknown routes: {', '.join(unknown)}")
+        return self
 
     def tenant(self, name: str | None) -> TenantSettings | None:
         return self._tenants_by_name.get(name) if name else None

@@ -42,10 +42,9 @@ def fingerprint(tools: Sequence[Any], allowed: set[str] | None) -> str:
 
 @dataclass(eq=False)
 class Subscription:
-    """One listening client: the upstream it watches, the tools it may see, and a wake-up for changes."""
+    """One listening client: the upstreams it watches (one, or a virtual server's) and a wake-up for changes."""
 
-    upstream: str
-    allowed: set[str] | None
+    upstreams: frozenset[str]
     holder: str  # whose share of the streams it takes: "user:ID" for a verified user, else "client:NAME"
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -65,7 +64,7 @@ class ToolListWatch:
         return sum(self._held.values())
 
     @contextlib.contextmanager
-    def subscribe(self, upstream: str, caller: Caller, allowed: set[str] | None) -> Iterator[Subscription]:
+    def subscribe(self, upstreams: frozenset[str], caller: Caller) -> Iterator[Subscription]:
         """A subscription for the caller's stream, or the Refusal (429) when a limit is reached."""
         holder = stream_holder(caller)
         if self._held[holder] >= self.per_caller:
@@ -78,13 +77,15 @@ class ToolListWatch:
             raise Refusal(
                 problems.RATE_LIMITED, "the gateway's notification streams are all in use", {"Retry-After": "5"}
             )
-        subscription = Subscription(upstream, allowed, holder)
-        self._subscriptions.setdefault(upstream, set()).add(subscription)
+        subscription = Subscription(upstreams, holder)
+        for upstream in upstreams:
+            self._subscriptions.setdefault(upstream, set()).add(subscription)
         self._held[holder] += 1
         try:
             yield subscription
         finally:
-            self._subscriptions[upstream].discard(subscription)
+            for upstream in upstreams:
+                self._subscriptions[upstream].discard(subscription)
             self._held[holder] -= 1
             if not self._held[holder]:
                 del self._held[holder]

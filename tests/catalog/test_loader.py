@@ -313,3 +313,32 @@ def test_a_misspelt_service_in_an_overlay_is_an_unknown_service_with_a_suggestio
     assert problem.path == "services.tyme"
     assert problem.message.startswith("unknown service 'tyme' (did you mean 'time'?)")
     assert problem.location is not None and problem.location.file.endswith("prod.yaml")
+
+
+def test_a_virtual_server_must_name_gateway_routes_and_not_take_a_routes_name(edit_config: EditConfig) -> None:
+    config = edit_config("          routes: [time, sandbox, github]", "          routes: [time, sandbx, time]")
+    found = {p.path: p for p in problems(config)}
+    unknown = found["services.mcpo.gateway.virtual_servers.platform.routes[1]"]
+    assert "unknown gateway route 'sandbx'" in unknown.message
+    assert unknown.location.line == line_of(config, "routes: [time, sandbx, time]")
+    assert "listed twice" in found["services.mcpo.gateway.virtual_servers.platform.routes[2]"].message
+
+
+def test_a_virtual_server_may_not_take_a_routes_name(edit_config: EditConfig) -> None:
+    clash = only_problem(
+        edit_config(
+            "        platform:\n          description: The platform's",
+            "        time:\n          description: The platform's",
+        )
+    )
+    assert clash.path == "services.mcpo.gateway.virtual_servers.time"
+    assert "both would be /mcp/time" in clash.message
+
+
+def test_open_webui_may_offer_a_virtual_server_but_nothing_unknown(edit_config: EditConfig) -> None:
+    config = edit_config(
+        "      gateway_client: open-webui\n", "      gateway_client: open-webui\n      routes: [platform, nowhere]\n"
+    )
+    problem = only_problem(config)
+    assert problem.path == "services.open-webui.open_webui.routes[1]"
+    assert "unknown route or virtual server 'nowhere'" in problem.message

@@ -25,6 +25,7 @@ NOT_REFERENCES: dict[tuple[str, ...], str] = {
     ("services", KEY): "where a service is defined: its own name",
     ("services", "*", "gateway", "routes", KEY): "a gateway route's name, usually its service's name",
     ("services", "*", "gateway", "clients", KEY): "a gateway client's name (the `open-webui` client)",
+    ("services", "*", "gateway", "virtual_servers", "*", "routes", "*"): "a gateway route's name",
     ("services", "*", "open_webui", "gateway_client"): "names a gateway client (`open-webui`), not a service",
     ("services", "*", "kind"): "a service's kind, which the only service of a kind often takes as its name",
     ("services", "*", "command", "*"): "the program a service runs (`prometheus`), often its service's name",

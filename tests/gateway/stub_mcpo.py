@@ -33,6 +33,7 @@ class StubUpstream:
         self.name, self.tools, self.required = name, frozenset(tools), required
         self.state = "up"
         self.since = 1.0  # connection epoch: the discovery cache is kept per connection
+        self.tools_since = 1.0  # when its tool endpoints were built (the discovery cache key)
         self.lost = asyncio.Event()
         self.suspected = 0
 

@@ -227,3 +227,16 @@ async def test_access_log_carries_the_correlation_id_and_caller_but_never_the_ke
     assert record.fields["client"] == "open-webui"
     assert record.fields["tenant"] == "acme"
     assert "k-open-webui" not in caplog.text
+
+
+async def test_specs_are_served_again_once_the_tool_endpoints_are_rebuilt(
+    client: httpx.AsyncClient, metrics, upstreams
+) -> None:
+    """A changed tool list rebuilds an upstream's endpoints (openapi_rebuild.py): the cached spec must not outlive
+    them (the cache is keyed by `tools_since`)."""
+    await client.get("/time/openapi.json", headers=auth("ci"))
+    await client.get("/time/openapi.json", headers=auth("ci"))
+    upstreams["time"].tools_since += 1
+    await client.get("/time/openapi.json", headers=auth("ci"))
+    assert metrics.registry.get_sample_value("gateway_discovery_cache_total", {"result": "hit"}) == 1
+    assert metrics.registry.get_sample_value("gateway_discovery_cache_total", {"result": "miss"}) == 2

@@ -37,7 +37,13 @@ def test_a_fingerprint_covers_only_the_tools_a_caller_may_see() -> None:
 
 def test_a_change_wakes_the_subscriptions_of_that_upstream_only() -> None:
     watch = ToolListWatch(per_caller=4, total=10)
-    with watch.subscribe("time", caller(), None) as on_time, watch.subscribe("probe", caller(), None) as on_probe:
+    with watch.subscribe(frozenset({"time", "probe"}), caller()) as virtual:  # a virtual server's: both
+        watch.publish("probe")
+        assert virtual.changed.is_set()
+    with (
+        watch.subscribe(frozenset({"time"}), caller()) as on_time,
+        watch.subscribe(frozenset({"probe"}), caller()) as on_probe,
+    ):
         watch.publish("time")
         assert on_time.changed.is_set() and not on_probe.changed.is_set()
     watch.publish("time")  # nobody listens: nothing to do
@@ -45,16 +51,16 @@ def test_a_change_wakes_the_subscriptions_of_that_upstream_only() -> None:
 
 def test_streams_are_limited_per_caller_and_in_total_and_given_back_on_close() -> None:
     watch = ToolListWatch(per_caller=2, total=3)
-    with watch.subscribe("time", caller(), None), watch.subscribe("time", caller(), None):
-        with pytest.raises(Refusal) as refused, watch.subscribe("time", caller(), None):
+    with watch.subscribe(frozenset({"time"}), caller()), watch.subscribe(frozenset({"time"}), caller()):
+        with pytest.raises(Refusal) as refused, watch.subscribe(frozenset({"time"}), caller()):
             pass
         assert refused.value.kind.status == 429 and "2" in refused.value.detail
-        with watch.subscribe("time", caller("open-webui", "u1"), None):  # another caller's share
-            with pytest.raises(Refusal) as full, watch.subscribe("time", caller("open-webui", "u2"), None):
+        with watch.subscribe(frozenset({"time"}), caller("open-webui", "u1")):  # another caller's share
+            with pytest.raises(Refusal) as full, watch.subscribe(frozenset({"time"}), caller("open-webui", "u2")):
                 pass
             assert "all in use" in full.value.detail
     assert watch.open_streams == 0
-    with watch.subscribe("time", caller(), None):
+    with watch.subscribe(frozenset({"time"}), caller()):
         assert watch.open_streams == 1
 
 

@@ -158,3 +158,7 @@ def test_test_keys_are_accepted_only_where_the_catalog_asks(edit_config: EditCon
     config = edit_config(loadtest, loadtest.replace("[dev]", "[dev, prod]"))  # an overlay asking for the key
     asked = json.loads(GENERATORS["gateway-config"].render(load_catalog(config, "prod"), "mcpo", redacted))
     assert set(asked["gateway"]["clients"]) == {"open-webui", "loadtest"}
+
+
+def test_virtual_servers_reach_the_gateway_with_their_routes() -> None:
+    assert gateway_section()["virtual_servers"] == {"platform": {"routes": ["time", "sandbox", "github"]}}

@@ -113,3 +113,26 @@ def test_grafana_reads_the_catalogs_prometheus() -> None:
     assert source["url"] == "http://prometheus:9090"
     assert source["uid"] == "prometheus" and source["isDefault"] is True
     assert source["jsonData"]["timeInterval"] == "15s"
+
+
+def test_a_virtual_server_offered_to_users_becomes_one_mcp_connection(edit_config: EditConfig) -> None:
+    shipped = load_catalog(DEFAULT_CONFIG_DIR, "prod")
+    offered = [
+        c["info"]["id"]
+        for c in json.loads(GENERATORS["tool-server-connections"].render(shipped, "open-webui", redacted))
+    ]
+    assert "platform" not in offered  # not offered unless it says so: its tools are the routes' own
+    config = edit_config(
+        "          routes: [time, sandbox, github]\n",
+        "          routes: [time, sandbox, github]\n          offer_to_users: true\n",
+    )
+    catalog = load_catalog(config, "prod")
+    connections = {
+        c["info"]["id"]: c
+        for c in json.loads(GENERATORS["tool-server-connections"].render(catalog, "open-webui", redacted))
+    }
+    assert connections["platform"]["type"] == "mcp"
+    assert connections["platform"]["url"] == "http://mcpo:8080/mcp/platform"
+    assert connections["platform"]["info"]["description"].startswith("The platform's tools in one MCP server")
+    metadata = json.loads(derived_env(catalog, "open-webui")["DEFAULT_MODEL_METADATA"])
+    assert metadata["toolIds"][-1] == "server:mcp:platform"
