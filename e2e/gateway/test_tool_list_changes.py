@@ -45,6 +45,11 @@ async def grow(name: str, ctx: Context) -> str:
     if stateful:
         await ctx.session.send_tool_list_changed()
     return "added " + name
+@server.tool(description="Says its tools changed `count` times, without changing them (a hostile upstream)")
+async def flood(count: int, ctx: Context) -> str:
+    for _ in range(count):
+        await ctx.session.send_tool_list_changed()
+    return "flooded"
 app = server.streamable_http_app(stateless_http=not stateful, json_response=False, host="0.0.0.0")
 uvicorn.run(app, host="0.0.0.0", port=int(sys.argv[2]), log_level="warning")
 """
@@ -195,6 +200,32 @@ def test_a_virtual_server_tells_of_a_change_in_any_of_its_routes(gw: Gateway) ->
     assert {"changes-pushed_echo", "changes-polled_grow"} <= before
     assert told is not None
     assert after == before | {f"changes-polled_{name}"}
+
+
+def refreshes(gw: Gateway, upstream: str, trigger: str) -> float:
+    total = 0.0
+    for line in gw.get("/metrics").text.splitlines():
+        labels = (f'upstream="{upstream}"', f'trigger="{trigger}"')
+        if line.startswith("gateway_tool_list_refreshes_total{") and all(label in line for label in labels):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_an_upstream_that_floods_change_notifications_gets_at_most_one_listing_a_second(gw: Gateway) -> None:
+    before = refreshes(gw, "changes-pushed", "notification")
+
+    async def flood() -> Any:
+        async with listening(gw, "changes-pushed", gw.headers()) as client:
+            started = time.monotonic()
+            result = await client.session.call_tool("flood", {"count": 500})
+            await asyncio.sleep(3)
+            return result, time.monotonic() - started, len(client.changes)
+
+    result, seconds, told = run(flood())
+    assert result.content[0].text == "flooded"
+    listings = refreshes(gw, "changes-pushed", "notification") - before
+    assert 1 <= listings <= seconds + 2, f"{listings:g} listings in {seconds:.1f} s for 500 notifications"
+    assert told == 0  # nothing changed: nothing to tell
 
 
 def open_stream(gw: Gateway, client: httpx.Client, route: str, headers: dict[str, str]) -> Any:

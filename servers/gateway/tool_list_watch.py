@@ -29,6 +29,7 @@ from servers.gateway.tenancy import Caller
 from servers.gateway.upstreams import Upstream
 
 logger = logging.getLogger("mcpstack.gateway.tool_lists")
+MIN_SECONDS_BETWEEN_LISTINGS = 1.0  # an upstream that says "changed" without end is listed at most once a second
 
 
 def fingerprint(tools: Sequence[Any], allowed: set[str] | None) -> str:
@@ -104,7 +105,8 @@ async def refresh_forever(
     counted: Callable[[str, str, str], None],
 ) -> None:
     """List `upstream`'s tools again when its session says they changed, else every `refresh_seconds`;
-    `counted(upstream, trigger, outcome)` after each listing."""
+    `counted(upstream, trigger, outcome)` after each listing. Notifications that arrive meanwhile, and within
+    MIN_SECONDS_BETWEEN_LISTINGS of a listing, make one listing after it: a flood costs one listing a second."""
     while True:
         event = changed_event(upstream)
         if event is None:
@@ -124,3 +126,4 @@ async def refresh_forever(
         if outcome == "changed":
             logger.info("upstream %s changed its tools (%s)", upstream.name, trigger)
         counted(upstream.name, trigger, outcome)
+        await asyncio.sleep(MIN_SECONDS_BETWEEN_LISTINGS)
