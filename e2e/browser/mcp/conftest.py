@@ -1,6 +1,8 @@
-"""A stack of the catalog with the time and sandbox routes switched to `open_webui_connection: mcp`: Open WebUI
-gets MCP connections to the gateway's MCP front (/mcp/ROUTE) instead of OpenAPI tool servers. The fixtures the
-journeys use are defined again here, so they belong to this stack and not to the session's default one."""
+"""Stacks where Open WebUI reaches the tools over MCP, through the gateway's MCP front, each running every journey
+of this package: `routes`, the time and sandbox routes switched to `open_webui_connection: mcp` (MCP connections
+to /mcp/ROUTE instead of OpenAPI tool servers); `virtual-server`, Open WebUI offered only the catalog's virtual
+server `platform` (one MCP connection to /mcp/platform, tools named ROUTE_TOOL). The fixtures the journeys use
+are defined again here, so they belong to these stacks and not to the session's default one."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from mcpstack.local.stack import LocalStack
 from mcpstack.local.variants import write_variant
 
 MCP_ROUTES = ("time", "sandbox")
+VIRTUAL_SERVER = "platform"
 
 
 def mcp_connections(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
@@ -26,9 +29,22 @@ def mcp_connections(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
         catalog["services"]["mcpo"]["gateway"]["routes"][route]["open_webui_connection"] = "mcp"
 
 
+def the_virtual_server_only(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
+    catalog["services"]["open-webui"]["open_webui"]["routes"] = [VIRTUAL_SERVER]
+
+
+VARIANTS = {"routes": mcp_connections, "virtual-server": the_virtual_server_only}
+TOOL_IDS = {"routes": {f"server:mcp:{route}" for route in MCP_ROUTES}, "virtual-server": {"server:mcp:platform"}}
+
+
+@pytest.fixture(scope="package", params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    config = write_variant(tmp_path_factory.mktemp("browser-mcp") / "config", mcp_connections)
+def stack(tmp_path_factory: pytest.TempPathFactory, variant: str) -> Iterator[LocalStack]:
+    config = write_variant(tmp_path_factory.mktemp(f"browser-mcp-{variant}") / "config", VARIANTS[variant])
     local = LocalStack(
         load_catalog(config, "dev"), name=f"mcpstack-e2e-mcp-{uuid.uuid4().hex[:6]}", fixed_host_ports=False
     )
