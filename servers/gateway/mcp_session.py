@@ -8,7 +8,8 @@ mcpo creates `ClientSession`s and opens their transports itself; the names its m
   client (lean_exchange.py) instead of through the SDK's session machinery, which profiling showed to be 40-49% of
   the gateway's CPU per call; it runs in the caller's task, so a caller that goes away or times out cancels the
   upstream request. Anything else (stdio, SSE, a stateful upstream, initialize, tools/list, ping) stays on the SDK;
-  a tools/call there that is cancelled sends the upstream `notifications/cancelled` (upstream_cancel.py);
+  a tools/call there runs detached from its caller, and a caller that is cancelled sends the upstream
+  `notifications/cancelled` instead of cancelling inside the SDK (upstream_cancel.py);
 - every tools/call carries the request's correlation ID and caller in `_meta` (upstream_meta.py);
 - an upstream's `notifications/tools/list_changed` sets the session's `tools_changed` event (the SDK's
   `message_handler`), on which tool_list_watch.py lists its tools again;
@@ -27,7 +28,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import httpx
 import mcpo.main
 from jsonschema import SchemaError, ValidationError
@@ -112,13 +112,12 @@ class GatewayClientSession(ClientSession):
     ) -> mcp_types.CallToolResult:
         meta = {**(meta or {}), **upstream_meta()}
         target = self._lean_target()
-        if target is None:
-            request_id = upstream_cancel.next_request_id(self)  # no await before super() sends it: same id
-            try:
-                return await super().call_tool(name, arguments, read_timeout_seconds, progress_callback, meta=meta)
-            except anyio.get_cancelled_exc_class():
-                await upstream_cancel.tell_cancelled(self, request_id)
-                raise
+        if target is None:  # on the SDK's session, never cancelled inside it (upstream_cancel.py)
+            timeout = read_timeout_seconds or upstream_cancel.read_timeout()
+            sdk_call = super().call_tool
+            return await upstream_cancel.call_detached(
+                self, lambda: sdk_call(name, arguments, timeout, progress_callback, meta=meta)
+            )
         try:
             result = await lean_exchange.call_tool(
                 target, next(self._lean_ids), name, arguments, meta, progress_callback
