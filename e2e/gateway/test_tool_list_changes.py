@@ -301,6 +301,9 @@ def test_a_caller_cannot_hold_more_streams_than_its_share_and_others_are_unaffec
         assert str(STREAMS_PER_CALLER) in refused["detail"] and mine[-1].headers["retry-after"]
         with streams(gw, 1, staff) as others:
             assert others[0].status_code == 200  # another caller's share
+            metrics = gw.get("/metrics").text
+            assert f"gateway_mcp_event_streams {STREAMS_PER_CALLER + 1}.0" in metrics
+            assert "gateway_requests_in_flight 1.0" in metrics  # this request: open streams are not in flight
     with streams(gw, 1, gw.headers()) as again:  # closed streams give their share back
         assert again[0].status_code == 200
 

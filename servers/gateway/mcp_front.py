@@ -154,7 +154,7 @@ class McpFront:
                 if INITIALIZE in body and _is_initialize(body):
                     session_id.append((SESSION_HEADER, secrets.token_urlsafe(24).encode()))
             elif scope["method"] == "GET" and await self.streams.accepts(scope):
-                await self.streams.serve(front, scope, receive, send_with_id)
+                await self._event_stream(front, scope, receive, send_with_id)
                 return
 
             def hung_up(_: Scope) -> None:  # the call is cancelled, its upstream request with it (hangup.py)
@@ -191,6 +191,15 @@ class McpFront:
                     }
                 },
             )
+
+    async def _event_stream(self, front: FrontRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GET stream (mcp_event_stream.py), which is no request in flight: gateway_mcp_event_streams counts it."""
+        in_flight = self.gateway.metrics.in_flight
+        in_flight.dec()
+        try:
+            await self.streams.serve(front, scope, receive, send)
+        finally:
+            in_flight.inc()
 
     async def _admit(self, headers: dict[str, str], route: str, request_id: str) -> FrontRequest:
         """The request's caller and route, as the OpenAPI path decides them; else the Refusal to answer."""
