@@ -161,6 +161,7 @@ class GatewayMiddleware:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.upstreams.stop()
+                await self.policy.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

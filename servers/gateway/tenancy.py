@@ -57,6 +57,16 @@ class TenantPolicy:
         self._verifier = verifier or UserIdentityVerifier(None)
         self._directory = directory
 
+    @property
+    def directory(self) -> UserDirectory | None:
+        """Where the policy looks up signed users' groups (None: no tenant rule needs them)."""
+        return self._directory
+
+    async def aclose(self) -> None:
+        """Release what the policy holds open: the user directory's connections."""
+        if self._directory is not None:
+            await self._directory.aclose()
+
     async def identify(self, client: str, headers: Mapping[str, str]) -> Caller:
         """The caller of a request; raises identity.InvalidIdentity for a signed identity that does not verify,
         edge.Refusal `identity-unavailable` when its tenant depends on groups Open WebUI cannot answer now."""

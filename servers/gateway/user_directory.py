@@ -56,6 +56,14 @@ class UserDirectory:
         self._cache: OrderedDict[str, tuple[float, frozenset[str]]] = OrderedDict()
         self._pending: dict[str, asyncio.Task[frozenset[str]]] = {}
 
+    async def aclose(self) -> None:
+        """Close the connections to Open WebUI (the gateway's shutdown)."""
+        await self._http.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
     @classmethod
     def from_settings(cls, settings: UserDirectorySettings | None) -> UserDirectory | None:
         if settings is None:

@@ -17,9 +17,8 @@ from tests.gateway.conftest import free_port
 from tests.gateway.stub_mcpo import ACME_USER, assert_problem, build, stub_upstreams, user
 
 
-@pytest.fixture
-async def front(settings: GatewaySettings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway with a `research` tenant matching a group, after acme's e-mail rule; Open WebUI unreachable."""
+def grouped_settings(settings: GatewaySettings, tmp_path: Path) -> GatewaySettings:
+    """The settings with a `research` tenant matching a group, after acme's e-mail rule; Open WebUI unreachable."""
     (tmp_path / "directory-key").write_text("sk-directory-0123456789\n")
     research = {"name": "research", "match": {"groups": ["Research Team"]}, "tools": {"time": "*"}}
     grouped = GatewaySettings.model_validate(
@@ -33,7 +32,12 @@ async def front(settings: GatewaySettings, tmp_path: Path) -> AsyncIterator[http
             },
         }
     )
-    app = build(grouped, stub_upstreams(), GatewayMetrics())  # type: ignore[arg-type]
+    return grouped
+
+
+@pytest.fixture
+async def front(settings: GatewaySettings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = build(grouped_settings(settings, tmp_path), stub_upstreams(), GatewayMetrics())  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
         yield http
 
@@ -49,3 +53,23 @@ async def test_an_unanswerable_group_decision_fails_closed(front: httpx.AsyncCli
 async def test_a_decision_before_any_group_rule_does_not_need_open_webui(front: httpx.AsyncClient) -> None:
     answer = await front.post("/time/get_current_time", json={"timezone": "UTC"}, headers=ACME_USER)
     assert answer.status_code == 200, answer.text
+
+
+async def test_the_gateways_shutdown_closes_the_directorys_connections(
+    settings: GatewaySettings, tmp_path: Path
+) -> None:
+    app = build(grouped_settings(settings, tmp_path), {}, GatewayMetrics())  # no upstreams to supervise
+    directory = app.policy.directory
+    assert directory is not None and not directory.closed
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive() -> dict[str, str]:
+        return next(messages)
+
+    async def send(message: dict[str, str]) -> None:
+        sent.append(message["type"])
+
+    await app({"type": "lifespan"}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert directory.closed
