@@ -3,8 +3,10 @@ routes to the time server and the sandbox over SSE, and rate limits out of the w
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ import jwt
 import pytest
 
 from e2e.gateway import broken_upstream
+from mcpstack import REPO_ROOT
 from mcpstack.local.containers import container_name
 from mcpstack.local.stack import LocalStack
-from mcpstack.local.variants import variant_stack
+from mcpstack.local.variants import Mutation, variant_stack
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3
@@ -167,6 +170,36 @@ class Gateway:
 @pytest.fixture(scope="package")
 def gw(gw_stack: LocalStack) -> Gateway:
     return Gateway(gw_stack)
+
+
+@contextmanager
+def variant_gateway(directory: Path, mutate: Mutation, prefix: str, upstreams: Iterable[str]) -> Iterator[Gateway]:
+    """The gateway of a variant stack (variants.py), once the named upstreams are connected (up to 90 s)."""
+    names = list(upstreams)
+    with variant_stack(directory, mutate, prefix) as stack:
+        gateway = Gateway(stack)
+
+        def ready() -> bool:
+            answer = httpx.get(gateway.url + "/ready", headers=gateway.headers(), timeout=5).json()
+            return all(answer["upstreams"][name]["state"] == "up" for name in names)
+
+        gateway.wait_until(ready, 90, f"{', '.join(names)} connected")
+        yield gateway
+
+
+def run_in_gateway_image(gw: Gateway, module: str) -> Any:
+    """`python -m MODULE` from tests/ inside the stack's gateway image (its MCP SDK, mcp<2, is not this venv's),
+    without a network; its standard output, parsed as JSON."""
+    output = docker.from_env().containers.run(
+        container(gw.stack, "mcpo").image.id,
+        ["python", "-m", module],
+        volumes={str(REPO_ROOT / "tests"): {"bind": "/app/tests", "mode": "ro"}},
+        working_dir="/app",
+        network_disabled=True,
+        remove=True,
+        stderr=False,
+    )
+    return json.loads(output)
 
 
 def container(stack: LocalStack, service: str) -> Any:

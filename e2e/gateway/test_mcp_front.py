@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import docker
 import httpx
 import pytest
 from mcp import ClientSession
@@ -21,9 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
-from e2e.gateway.conftest import Gateway, container, problem
-from mcpstack import REPO_ROOT
-from mcpstack.local.variants import drop_route, variant_stack
+from e2e.gateway.conftest import Gateway, problem, run_in_gateway_image, variant_gateway
+from mcpstack.local.variants import drop_route
 
 pytestmark = pytest.mark.docker
 TIME_LIMIT_SECONDS = 3
@@ -79,14 +77,8 @@ def small_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    with variant_stack(tmp_path_factory.mktemp("mcp-front") / "config", small_stack, "mcpstack-mcpfront") as stack:
-        gateway = Gateway(stack)
-
-        def ready() -> bool:
-            answer = httpx.get(gateway.url + "/ready", headers=gateway.headers(), timeout=5).json()
-            return all(answer["upstreams"][name]["state"] == "up" for name in ("time", "time-reference", "probe"))
-
-        gateway.wait_until(ready, 90, "time, time-reference and probe connected")
+    config = tmp_path_factory.mktemp("mcp-front") / "config"
+    with variant_gateway(config, small_stack, "mcpstack-mcpfront", ("time", "time-reference", "probe")) as gateway:
         yield gateway
 
 
@@ -360,17 +352,7 @@ FAST = {
 def both_paths(gw: Gateway) -> dict[str, Any]:
     """tests/gateway/mcp_front_pairs.py's answers from a front with the fast path and one without, in process,
     run in the gateway's image (its MCP SDK is the gateway's, mcp<2, not this venv's)."""
-    image = container(gw.stack, "mcpo").image.id
-    output = docker.from_env().containers.run(
-        image,
-        ["python", "-m", "tests.gateway.mcp_front_pairs"],
-        volumes={str(REPO_ROOT / "tests"): {"bind": "/app/tests", "mode": "ro"}},
-        working_dir="/app",
-        network_disabled=True,
-        remove=True,
-        stderr=False,
-    )
-    return json.loads(output)
+    return run_in_gateway_image(gw, "tests.gateway.mcp_front_pairs")
 
 
 def test_the_fast_path_answers_plain_tool_calls_exactly_as_the_sdk_path_does(both_paths: dict[str, Any]) -> None:

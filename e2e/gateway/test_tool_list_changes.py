@@ -23,9 +23,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import ToolListChangedNotification
 
-from e2e.gateway.conftest import Gateway, container, problem, wait_gateway_up
+from e2e.gateway.conftest import Gateway, container, problem, variant_gateway, wait_gateway_up
 from e2e.gateway.test_mcp_front import small_stack
-from mcpstack.local.variants import variant_stack
 
 pytestmark = pytest.mark.docker
 REFRESH_SECONDS = 1.0
@@ -82,14 +81,7 @@ def changing_stack(catalog: dict[str, Any], overlay: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     config = tmp_path_factory.mktemp("tool-list-changes") / "config"
-    with variant_stack(config, changing_stack, "mcpstack-toolchanges") as stack:
-        gateway = Gateway(stack)
-
-        def ready() -> bool:
-            answer = httpx.get(gateway.url + "/ready", headers=gateway.headers(), timeout=5).json()
-            return all(answer["upstreams"][name]["state"] == "up" for name in CHANGERS)
-
-        gateway.wait_until(ready, 90, "the changing upstreams connected")
+    with variant_gateway(config, changing_stack, "mcpstack-toolchanges", CHANGERS) as gateway:
         yield gateway
 
 

@@ -14,13 +14,11 @@ import socket
 import time
 from typing import Any
 
-import docker
 import httpx
 import pytest
 
-from e2e.gateway.conftest import TIME_LIMIT_SECONDS, Gateway, container
+from e2e.gateway.conftest import TIME_LIMIT_SECONDS, Gateway, container, run_in_gateway_image
 from e2e.gateway.hostile import address
-from mcpstack import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 LONG_RUN = "import time\ntime.sleep(20)\nprint('done')"  # would end 20 s after it started
@@ -113,14 +111,5 @@ def test_two_users_get_separate_shares_of_the_sandbox_pool(gw: Gateway, path: st
 def test_a_storm_of_cancelled_calls_leaves_the_upstream_session_alive(gw: Gateway) -> None:
     """tests/gateway/cancel_storm.py, in the gateway's image: 30 rounds of 100 tools/calls cancelled in flight on
     one stdio session. Cancelling inside SDK 1.30's session killed it within the 30 rounds every time."""
-    output = docker.from_env().containers.run(
-        container(gw.stack, "mcpo").image.id,
-        ["python", "-m", "tests.gateway.cancel_storm"],
-        volumes={str(REPO_ROOT / "tests"): {"bind": "/app/tests", "mode": "ro"}},
-        working_dir="/app",
-        network_disabled=True,
-        remove=True,
-        stderr=False,
-    )
-    outcome = json.loads(output)
+    outcome = run_in_gateway_image(gw, "tests.gateway.cancel_storm")
     assert outcome["died"] is None and outcome["survived"] == outcome["rounds"], outcome

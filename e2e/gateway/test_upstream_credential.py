@@ -18,11 +18,11 @@ import docker
 import httpx
 import pytest
 
-from e2e.gateway.conftest import Gateway, container
+from e2e.gateway.conftest import Gateway, container, variant_gateway
 from mcpstack.local.containers import LABEL_STACK
 from mcpstack.local.server_tokens import server_token
 from mcpstack.local.stack import LocalStack
-from mcpstack.local.variants import drop_route, variant_stack
+from mcpstack.local.variants import drop_route
 from servers.common.tests.authorized import bearer
 
 pytestmark = pytest.mark.docker
@@ -62,14 +62,9 @@ def gateway_and_our_servers(catalog: dict[str, Any], overlay: dict[str, Any]) ->
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     config = tmp_path_factory.mktemp("upstream-credential") / "config"
-    with variant_stack(config, gateway_and_our_servers, "mcpstack-upcred") as stack:
-        gateway = Gateway(stack)
-
-        def ready() -> bool:
-            answer = httpx.get(gateway.url + "/ready", headers=gateway.headers(), timeout=5).json()
-            return all(answer["upstreams"][name]["state"] == "up" for name in ("time", "time-sse", "sandbox"))
-
-        gateway.wait_until(ready, 90, "time, time-sse and sandbox connected")
+    with variant_gateway(
+        config, gateway_and_our_servers, "mcpstack-upcred", ("time", "time-sse", "sandbox")
+    ) as gateway:
         yield gateway
 
 
