@@ -57,28 +57,34 @@ class UpstreamTools:
 
     async def refresh(self, upstream: Upstream) -> bool:
         """List the upstream's tools again now, whatever is cached; whether they changed."""
-        before = self.latest(upstream.name)
-        after = await self.tools(upstream, upstream.name, fresh=True)
-        return before is not None and fingerprint(before, None) != fingerprint(after, None)
+        _, changed = await self._listing(upstream, upstream.name, fresh=True)
+        return changed
 
-    async def tools(self, upstream: Upstream, route: str, *, fresh: bool = False) -> list[Tool]:
-        """The upstream's tools as it lists them, fetched once per connection (`fresh`: fetched now)."""
+    async def tools(self, upstream: Upstream, route: str) -> list[Tool]:
+        """The upstream's tools as it lists them, fetched once per connection."""
+        tools, _ = await self._listing(upstream, route, fresh=False)
+        return tools
+
+    async def _listing(self, upstream: Upstream, route: str, *, fresh: bool) -> tuple[list[Tool], bool]:
+        """The upstream's tools (cached for the connection unless `fresh`), and whether this listing found them
+        changed from the one before it (then `on_change` was told)."""
         session = current_session(upstream)
         if session is None:
             raise unavailable(upstream, route)
         epoch = (id(session), upstream.since)
         cached = self._lists.get(upstream.name)
         if not fresh and cached is not None and cached[0] == epoch:
-            return cached[1]
+            return cached[1], False
         async with self._locks.setdefault(upstream.name, asyncio.Lock()):
             cached = self._lists.get(upstream.name)
             if not fresh and cached is not None and cached[0] == epoch:
-                return cached[1]
+                return cached[1], False
             listed = await self._bounded(upstream, route, self._list_all(session))
             self._lists[upstream.name] = (epoch, listed)
-            if cached is not None and fingerprint(cached[1], None) != fingerprint(listed, None):
+            changed = cached is not None and fingerprint(cached[1], None) != fingerprint(listed, None)
+            if changed:
                 self.on_change(upstream.name)
-            return listed
+            return listed, changed
 
     @staticmethod
     async def _list_all(session: ClientSession) -> list[Tool]:
